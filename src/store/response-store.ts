@@ -20,8 +20,9 @@ export interface StoredResponseRecord {
   /** The terminal response object exactly as it was sent to the client (secrets already stripped). */
   response: Record<string, unknown>;
   /**
-   * The effective input history of this response, as Responses input items: the parent's history,
-   * then the parent's output, then this request's input. A continuation appends `response.output` to this.
+   * Everything a continuation starts from, as Responses items: the parent's history, this request's input, then
+   * this response's output in replay form (gateway tool results always filled in, even when the client did not
+   * `include` them). A continuation is `history` + its own new input.
    */
   history: unknown[];
   /** This request's own input items (what `GET /v1/responses/{id}/input_items` lists). */

@@ -1,0 +1,61 @@
+/**
+ * The Node runtime's capabilities plugged into the core: better-sqlite3 / postgres / ioredis stores, the OTLP
+ * gRPC exporter, and (when configured) the code sandbox and MCP. Used by the CLI and by Node embedders.
+ */
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/index.js";
+import { loadGatewayConfig, type GatewayConfig } from "../../src/config/gateway-config.js";
+import type { EnvRecord } from "../../src/config/env-values.js";
+import { createConsoleLogger, type Logger } from "../../src/observability/logger.js";
+import { createGatewayMetrics } from "../../src/observability/metrics.js";
+import { createTracing, disabledTracing } from "../../src/observability/tracing.js";
+import { openStore, startRetentionPurge } from "../../src/store/open-store.js";
+import { openSqliteDriver } from "./sqlite-driver.js";
+import { createPostgresDriver } from "./postgres-driver.js";
+import { createRedisDriver } from "./redis-driver.js";
+import { createNodeTraceExporter } from "./trace-exporter.js";
+
+export interface NodeGatewayOptions extends Omit<GatewayOptions, "store" | "env"> {
+  env?: EnvRecord;
+}
+
+export async function createNodeGateway(options: NodeGatewayOptions = {}): Promise<Gateway> {
+  const env = options.env ?? process.env;
+  const config: GatewayConfig = loadGatewayConfig(env, { ...options.config, ...(options.upstream ? { upstream: options.upstream } : {}) });
+  const logger: Logger = options.logger ?? createConsoleLogger("info");
+  const metrics = options.metrics ?? (config.metricsEnabled ? createGatewayMetrics() : null);
+  const store = await openStore(
+    config.dbPath,
+    { openSqlite: openSqliteDriver, openPostgres: (url) => createPostgresDriver(url), openRedis: (host, port) => createRedisDriver(host, port) },
+    {
+      cacheEnabled: config.cacheEnabled,
+      cacheTtlSeconds: config.cacheTtlSeconds,
+      redisHost: config.redisHost,
+      redisPort: config.redisPort,
+      responseTtlSeconds: config.responseTtlSeconds,
+      logger,
+      onCacheError: (op) => metrics?.storeCacheError(op),
+    },
+  );
+  const stopPurge = config.responseTtlSeconds ? startRetentionPurge(store, 60_000, logger) : () => {};
+  const tracing =
+    options.tracing ??
+    (config.tracingEnabled
+      ? createTracing({
+          enabled: true,
+          sampleRatio: config.tracingSampleRatio,
+          serviceName: config.otelServiceName,
+          exporter: createNodeTraceExporter({ host: config.otelHost, port: config.otelPort, protocol: config.otelProtocol }),
+          logger,
+        })
+      : disabledTracing);
+  return createGateway({
+    ...options,
+    env,
+    config,
+    store,
+    logger,
+    metrics: metrics ?? undefined,
+    tracing,
+    onClose: [async () => stopPurge(), ...(options.onClose ?? [])],
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * The route table and the cross-cutting middleware, nothing else. Handlers live in ./handlers.
+ */
+import { Hono, type Context } from "hono";
+import { GatewayError, internalError } from "./core/errors.js";
+import { createResponse } from "./handlers/create-response.js";
+import { deleteResponse, getResponse, listInputItems } from "./handlers/stored-responses.js";
+import { passthrough } from "./handlers/passthrough.js";
+import { mcpServers, mcpServerTools } from "./handlers/mcp-discovery.js";
+import { admission } from "./handlers/admission.js";
+import { errorResponse } from "./handlers/error-response.js";
+import type { GatewayContext } from "./gateway-context.js";
+import { observeHttp, otelContextOf, type ObservabilityVariables } from "./observability/http-middleware.js";
+import type { GatewayMetrics } from "./observability/metrics.js";
+import type { Tracing } from "./observability/tracing.js";
+import type { McpDiscovery } from "./handlers/mcp-discovery.js";
+
+export type AppVariables = ObservabilityVariables & { requestId: string };
+
+export interface AppParts {
+  gw: GatewayContext;
+  metrics: GatewayMetrics | null;
+  renderMetrics: (() => Promise<{ contentType: string; body: string }>) | null;
+  tracing: Tracing;
+  mcpDiscovery: McpDiscovery | null;
+}
+
+export function buildApp(parts: AppParts): Hono<{ Variables: AppVariables }> {
+  const { gw, tracing } = parts;
+  const app = new Hono<{ Variables: AppVariables }>();
+
+  app.use("*", admission(gw));
+  app.use("*", observeHttp({ metrics: parts.metrics, tracing, metricsPath: gw.config.metricsPath }));
+
+  /** Headers forwarded upstream: request id and the W3C trace context of this request's span. */
+  const forwardHeaders = (c: Context<{ Variables: AppVariables }>): Headers => {
+    const h = new Headers({ "x-request-id": c.get("requestId") });
+    tracing.inject(otelContextOf(c), h);
+    return h;
+  };
+
+  app.get("/health", (c) => c.json({}));
+  if (gw.config.metricsEnabled && parts.renderMetrics) {
+    const render = parts.renderMetrics;
+    app.get(gw.config.metricsPath, async () => {
+      const { contentType, body } = await render();
+      return new Response(body, { headers: { "content-type": contentType } });
+    });
+  }
+
+  app.post("/v1/responses", (c) => createResponse(gw, c.req.raw, c.get("requestId"), forwardHeaders(c)));
+  app.get("/v1/responses/:response_id", (c) => getResponse(gw, c.req.param("response_id")));
+  app.delete("/v1/responses/:response_id", (c) => deleteResponse(gw, c.req.param("response_id")));
+  app.get("/v1/responses/:response_id/input_items", (c) => listInputItems(gw, c.req.param("response_id"), new URL(c.req.url).searchParams));
+
+  app.get("/v1/models", (c) => passthrough(gw, "/models", c.req.raw, forwardHeaders(c)));
+  app.post("/v1/chat/completions", (c) => passthrough(gw, "/chat/completions", c.req.raw, forwardHeaders(c)));
+
+  app.get("/v1/mcp/servers", () => mcpServers(parts.mcpDiscovery));
+  app.get("/v1/mcp/servers/:server_label/tools", (c) => mcpServerTools(parts.mcpDiscovery, c.req.param("server_label")));
+
+  app.notFound((c) => errorResponse(new GatewayError(404, `Unknown route: ${c.req.method} ${c.req.path}`, "invalid_request_error", null, "not_found"), c.get("requestId")));
+  app.onError((err, c) => {
+    if (err instanceof GatewayError) return errorResponse(err, c.get("requestId"));
+    // Anything else is a bug: log it with the request id, answer without internals.
+    gw.logger.error("unhandled error", { request_id: c.get("requestId"), error: err, stack: err.stack?.split("\n").slice(0, 6).join(" | ") });
+    return errorResponse(internalError(), c.get("requestId"));
+  });
+  return app;
+}
+

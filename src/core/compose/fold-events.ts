@@ -1,0 +1,34 @@
+/**
+ * Rebuilds the final response object from a stream of events, the way a client SDK does. The non-stream path
+ * and the tests use it to prove that stream and non-stream carry the same response.
+ */
+import type { ResponseEvent } from "../protocol/events.js";
+import type { OutputItem } from "../protocol/output-items.js";
+import type { ResponseObject } from "../protocol/response.js";
+
+export function foldEvents(events: Iterable<ResponseEvent>): ResponseObject {
+  let response: ResponseObject | null = null;
+  const items: OutputItem[] = [];
+  for (const event of events) {
+    switch (event.type) {
+      case "response.created":
+      case "response.in_progress":
+        response = { ...event.response };
+        break;
+      case "response.output_item.done":
+        items[event.output_index] = event.item;
+        break;
+      case "response.completed":
+      case "response.incomplete":
+      case "response.failed": {
+        const { output: _ignored, ...rest } = event.response;
+        response = { ...rest, output: items.filter((i) => i !== undefined) };
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (!response) throw new Error("no response.created event in the stream");
+  return response;
+}

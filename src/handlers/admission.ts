@@ -1,0 +1,103 @@
+/**
+ * The first middleware: request id, optional CORS, optional gateway API keys, and the concurrency cap (429 with
+ * Retry-After, answered at once — a queue here would only hide overload from the client).
+ */
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../core/errors.js";
+import type { GatewayContext } from "../gateway-context.js";
+import { errorResponse } from "./error-response.js";
+import { constantTimeEqual } from "./constant-time.js";
+
+const OPEN_PATHS = new Set(["/health"]);
+
+export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { requestId: string } }> {
+  let inFlight = 0;
+  const keys = gw.config.apiKeys;
+  const cors = new Set(gw.config.corsOrigins);
+  return async (c, next) => {
+    const requestId = sanitizeRequestId(c.req.header("x-request-id")) ?? crypto.randomUUID();
+    c.set("requestId", requestId);
+    const origin = c.req.header("origin");
+    const allowOrigin = origin && (cors.has("*") || cors.has(origin)) ? (cors.has("*") ? "*" : origin) : null;
+    if (allowOrigin && c.req.method === "OPTIONS") {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          "access-control-allow-origin": allowOrigin,
+          "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+          "access-control-allow-headers": c.req.header("access-control-request-headers") ?? "authorization, content-type",
+          "access-control-max-age": "600",
+          vary: "origin",
+        },
+      });
+    }
+    const path = c.req.path;
+    if (keys.length > 0 && path.startsWith("/v1/")) {
+      const auth = c.req.header("authorization") ?? "";
+      const token = auth.startsWith("Bearer ") ? auth.slice(7).trim() : "";
+      if (!token || !keys.some((k) => constantTimeEqual(k, token))) {
+        return errorResponse(new GatewayError(401, "Missing or invalid API key. Send 'Authorization: Bearer <key>'.", "authentication_error", null, "invalid_api_key"), requestId);
+      }
+    }
+    const limited = !OPEN_PATHS.has(path) && path !== gw.config.metricsPath;
+    if (limited && inFlight >= gw.config.maxConcurrency) {
+      return errorResponse(new GatewayError(429, `The gateway is at its concurrency limit (${gw.config.maxConcurrency} in-flight requests, VR_MAX_CONCURRENCY).`, "rate_limit_error", null, "concurrency_limit", { "retry-after": "1" }), requestId);
+    }
+    if (limited) inFlight++;
+    let released = false;
+    const release = (): void => {
+      if (limited && !released) {
+        released = true;
+        inFlight--;
+      }
+    };
+    try {
+      await next();
+    } catch (err) {
+      release();
+      throw err;
+    }
+    c.res.headers.set("x-request-id", requestId);
+    if (allowOrigin) {
+      c.res.headers.set("access-control-allow-origin", allowOrigin);
+      c.res.headers.append("vary", "origin");
+    }
+    const body = c.res.body;
+    if (!limited || !body) {
+      release();
+      return;
+    }
+    // A streamed body holds its slot until it ends or the client goes away.
+    c.res = new Response(releaseOnEnd(body, release), c.res);
+  };
+}
+
+function releaseOnEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            release();
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (err) {
+          release();
+          controller.error(err);
+        }
+      },
+      async cancel(reason) {
+        release();
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function sanitizeRequestId(v: string | undefined): string | undefined {
+  // Echoed into headers and logs: only a bounded, header-safe token is taken from the client.
+  return v && /^[\w.:-]{1,128}$/.test(v) ? v : undefined;
+}

@@ -1,0 +1,40 @@
+/**
+ * Upstream HTTP failures → gateway errors. A 4xx keeps its status and vLLM's message (the client made the
+ * mistake: unknown model, context too long); 429/503 back-pressure is passed on with Retry-After; other 5xx
+ * become 502 so clients can tell "the model server failed" from "the gateway failed".
+ */
+import { GatewayError } from "../core/errors.js";
+
+interface UpstreamErrorBody {
+  error?: { message?: unknown; code?: unknown; param?: unknown; type?: unknown } | string;
+  message?: unknown;
+  code?: unknown;
+  param?: unknown;
+  type?: unknown;
+  detail?: unknown;
+}
+
+export function upstreamHttpError(status: number, bodyText: string, retryAfter: string | null): GatewayError {
+  let parsed: UpstreamErrorBody | null = null;
+  try {
+    parsed = JSON.parse(bodyText) as UpstreamErrorBody;
+  } catch {
+    // Not JSON (a proxy's HTML page, plain text): the raw text, truncated, is still the best message we have.
+    parsed = null;
+  }
+  const inner = parsed && typeof parsed.error === "object" && parsed.error !== null ? parsed.error : parsed;
+  const rawMessage = inner?.message ?? (parsed && typeof parsed.error === "string" ? parsed.error : undefined) ?? parsed?.detail;
+  const message = typeof rawMessage === "string" && rawMessage.length > 0 ? rawMessage : bodyText.slice(0, 500) || `Upstream returned HTTP ${status}.`;
+  const param = typeof inner?.param === "string" ? inner.param : null;
+  if (status === 429) return new GatewayError(429, message, "rate_limit_error", param, "upstream_rate_limited", { "retry-after": retryAfter ?? "1" });
+  if (status === 503) return new GatewayError(503, message, "api_error", param, "upstream_overloaded", { "retry-after": retryAfter ?? "1" });
+  if (status >= 400 && status < 500) return new GatewayError(status, message, "invalid_request_error", param, codeFor(status, inner?.code, message));
+  return new GatewayError(502, `Upstream error (HTTP ${status}): ${message}`, "api_error", param, "upstream_error");
+}
+
+function codeFor(status: number, code: unknown, message: string): string {
+  if (/maximum context length|context length|too many tokens|prompt is too long/i.test(message)) return "context_length_exceeded";
+  if (typeof code === "string" && code.length > 0) return code;
+  if (status === 404) return "not_found";
+  return `upstream_${status}`;
+}
