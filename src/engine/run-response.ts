@@ -182,16 +182,20 @@ async function* pumpTurn(stream: ReadableStream<Uint8Array>, ctx: EngineContext)
       const t = performance.now();
       const frames = read.done ? decoder.end() : decoder.push(read.value);
       const batch: ResponseEvent[] = [];
+      let failure: InBandError | null = null;
       for (const frame of frames) {
         if (frame.kind === "done") sawDone = true;
-        else if (frame.kind === "invalid") throw new InBandError("upstream_invalid_response", `The upstream sent an unparsable stream frame (${frame.error}).`);
+        else if (frame.kind === "invalid") failure = new InBandError("upstream_invalid_response", `The upstream sent an unparsable stream frame (${frame.error}).`);
         else if (frame.chunk.error) {
           const err = frame.chunk.error;
-          throw new InBandError(typeof err.code === "string" ? err.code : "upstream_error", err.message ?? "The upstream reported an error mid-stream.");
+          failure = new InBandError(typeof err.code === "string" ? err.code : "upstream_error", err.message ?? "The upstream reported an error mid-stream.");
         } else batch.push(...ctx.composer.chunk(frame.chunk));
+        if (failure) break;
       }
       ctx.timing.gatewayMs += performance.now() - t;
+      // Events already numbered must reach the client before the failure, or sequence numbers would skip.
       if (batch.length > 0) yield batch;
+      if (failure) throw failure;
       if (read.done || sawDone) break;
     }
   } catch (err) {

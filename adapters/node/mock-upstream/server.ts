@@ -56,6 +56,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://mock");
     if (req.method === "GET" && url.pathname === "/health") return json(res, 200, {});
+    // What the gateway sent and how streams ended, for end-to-end tests that run the mock as a process.
+    if (req.method === "GET" && url.pathname === "/_mock/stats") return json(res, 200, { requests: stats.requests.length, last_request: stats.requests.at(-1) ?? null, aborted: stats.aborted, completed: stats.completed });
     if (req.method === "GET" && url.pathname === "/v1/models") {
       return json(res, 200, { object: "list", data: [{ id: model, object: "model", created: 0, owned_by: "vllm", max_model_len: 32768 }] });
     }
@@ -107,6 +109,8 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     for (const step of script.steps) {
       if (clientGone) return;
       if (script.fault === "fail_midstream" && sent === 2) {
+        // Let what was written reach the client first: the failure under test is a connection lost mid-stream.
+        await sleep(30);
         res.destroy();
         return;
       }

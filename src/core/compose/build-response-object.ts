@@ -7,6 +7,10 @@ import type { ResponseObject } from "../protocol/response.js";
 
 export function stripToolSecrets(tools: readonly ToolDeclaration[]): ToolDeclaration[] {
   return tools.map((t) => {
+    if (t.type === "function") {
+      // The response echoes every FunctionTool field (the spec requires them, nullable).
+      return { type: "function", name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null };
+    }
     if (t.type !== "mcp") return t;
     const { authorization: _a, headers: _h, ...rest } = t;
     return rest;
