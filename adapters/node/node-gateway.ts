@@ -13,9 +13,21 @@ import { openSqliteDriver } from "./sqlite-driver.js";
 import { createPostgresDriver } from "./postgres-driver.js";
 import { createRedisDriver } from "./redis-driver.js";
 import { createNodeTraceExporter } from "./trace-exporter.js";
+import { createMcpDiscovery, createMcpSupport } from "../../src/engine/mcp-support.js";
+import type { McpSupport } from "../../src/gateway-context.js";
+import type { McpDiscovery } from "../../src/handlers/mcp-discovery.js";
+import type { GatewayMetrics } from "../../src/observability/metrics.js";
+import { McpRuntimeHttpClient } from "../../src/tools/mcp/runtime-http-client.js";
+import type { McpRuntime } from "../../src/tools/mcp/runtime.js";
+import { startHostedMcpManager } from "./mcp/hosted-manager.js";
+import { loadMcpConfigFile } from "./mcp/load-mcp-config.js";
+import { resolveHostWithNodeDns } from "./mcp/resolve-host.js";
 
 export interface NodeGatewayOptions extends Omit<GatewayOptions, "store" | "env"> {
   env?: EnvRecord;
+  /** Built-in MCP: an mcp.json to run in this process, or the URL of a shared runtime (multi-worker). */
+  mcpConfigPath?: string;
+  mcpRuntimeUrl?: string;
 }
 
 export async function createNodeGateway(options: NodeGatewayOptions = {}): Promise<Gateway> {
@@ -48,14 +60,44 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
           logger,
         })
       : disabledTracing);
+  const mcp = await buildMcp(options, config, logger, metrics);
   return createGateway({
     ...options,
+    mcp: mcp.support,
+    ...(mcp.discovery ? { mcpDiscovery: mcp.discovery } : {}),
     env,
     config,
     store,
     logger,
     metrics: metrics ?? undefined,
     tracing,
-    onClose: [async () => stopPurge(), ...(options.onClose ?? [])],
+    onClose: [async () => stopPurge(), ...mcp.close, ...(options.onClose ?? [])],
   });
+}
+
+async function buildMcp(
+  options: NodeGatewayOptions,
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: GatewayMetrics | null,
+): Promise<{ support: McpSupport; discovery: McpDiscovery | null; close: Array<() => Promise<void>> }> {
+  let runtime: McpRuntime | null = null;
+  if (options.mcpRuntimeUrl) runtime = new McpRuntimeHttpClient({ baseUrl: options.mcpRuntimeUrl });
+  else if (options.mcpConfigPath) {
+    runtime = await startHostedMcpManager({
+      config: await loadMcpConfigFile(options.mcpConfigPath),
+      startupTimeoutMs: config.mcpStartupTimeoutMs,
+      logger,
+      onStartup: (label, status) => metrics?.mcpServerStartup(label, status),
+    });
+  }
+  const support = createMcpSupport({
+    runtime,
+    remote: config.mcpRemoteEnabled
+      ? { enabled: true, urlChecks: config.mcpRemoteUrlChecks, resolveHost: resolveHostWithNodeDns, connectTimeoutMs: config.mcpStartupTimeoutMs, listTimeoutMs: config.mcpStartupTimeoutMs }
+      : null,
+    logger,
+  });
+  const rt = runtime;
+  return { support, discovery: rt ? createMcpDiscovery(rt) : null, close: rt ? [() => rt.close()] : [] };
 }

@@ -9,7 +9,7 @@ import type { ToolType } from "../core/compose/tool-route.js";
 import { GatewayError } from "../core/errors.js";
 import type { ResponseEvent } from "../core/protocol/events.js";
 import type { InputItem } from "../core/protocol/input-items.js";
-import type { OutputItem } from "../core/protocol/output-items.js";
+import type { McpListToolsItem, OutputItem } from "../core/protocol/output-items.js";
 import type { CreateResponseRequest } from "../core/protocol/request.js";
 import type { ResponseObject } from "../core/protocol/response.js";
 import { UpstreamSseDecoder } from "../core/sse/parse-upstream-sse.js";
@@ -39,6 +39,8 @@ export interface EngineContext {
   codeTimeoutMs: number;
   mcpCallerFor: (label: string) => McpCaller | undefined;
   mcpTimeoutMs: number;
+  /** mcp_list_tools items recording what each newly declared MCP server offered. */
+  mcpListTools: McpListToolsItem[];
   /** Approved MCP calls to run before the first model turn (continuations answering an approval request). */
   approvedCalls: Array<{ approval_request_id: string; server_label: string; name: string; arguments: string }>;
   /** Persists the terminal response before its event is sent; null when the response is not stored. */
@@ -87,6 +89,9 @@ export async function* runResponse(ctx: EngineContext): AsyncGenerator<ResponseE
   // Events produced before the first upstream byte are held back: if opening the upstream fails, the client gets
   // a plain HTTP error instead of a 200 stream.
   const held: ResponseEvent[] = [...composer.start()];
+  for (const item of ctx.mcpListTools) {
+    held.push(...composer.addWholeItem(item, { in_progress: "response.mcp_list_tools.in_progress", done: "response.mcp_list_tools.completed" }));
+  }
   for (const approved of ctx.approvedCalls) held.push(...(await runApproved(approved, ctx, toolCtx)));
 
   let stream = await ctx.upstream.openChatStream(buildChatRequest(ctx.req, convertInputItems([...ctx.history, ...replayOutput()]), toolSet), ctx.signal, ctx.forwardHeaders);

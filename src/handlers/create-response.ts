@@ -6,7 +6,7 @@ import { ResponseComposer } from "../core/compose/response-composer.js";
 import { GatewayError, invalidRequest, storeUnavailable } from "../core/errors.js";
 import type { ResponseEvent } from "../core/protocol/events.js";
 import type { InputItem } from "../core/protocol/input-items.js";
-import type { McpApprovalRequestItem, OutputItem } from "../core/protocol/output-items.js";
+import type { McpApprovalRequestItem, McpListToolsItem, OutputItem } from "../core/protocol/output-items.js";
 import type { CreateResponseRequest, ToolChoice, ToolDeclaration } from "../core/protocol/request.js";
 import type { ResponseObject } from "../core/protocol/response.js";
 import { parseCreateRequest } from "../core/request/parse-request.js";
@@ -64,6 +64,7 @@ export async function createResponse(gw: GatewayContext, request: Request, reque
     mcpCallerFor: mcp.callerFor,
     mcpTimeoutMs: gw.config.mcpToolTimeoutMs,
     approvedCalls: approvals.approved,
+    mcpListTools: listToolsItems(gw, tools, mcp.inventory, history),
     persist: req.store ? (final, replay) => persist(gw, req, history, tools, toolChoice, final, replay) : null,
     onToolRequested: (t) => gw.metrics?.toolRequested(t),
     onToolExecuted: (t, s, ok) => gw.metrics?.toolExecuted(t, s, ok),
@@ -289,4 +290,15 @@ function listableInputItems(gw: GatewayContext, input: readonly InputItem[]): un
     }
     return { ...item, id: ("id" in item && item.id) || gw.newId(item.type === "function_call" ? "fc" : "msg") };
   });
+}
+
+/** One mcp_list_tools item per MCP server this conversation has not listed yet (OpenAI lists once per server). */
+function listToolsItems(gw: GatewayContext, tools: readonly ToolDeclaration[], inventory: McpInventory, history: readonly InputItem[]): McpListToolsItem[] {
+  const listed = new Set(history.filter((h): h is McpListToolsItem => h.type === "mcp_list_tools").map((h) => h.server_label));
+  const items: McpListToolsItem[] = [];
+  for (const tool of tools) {
+    if (tool.type !== "mcp" || listed.has(tool.server_label)) continue;
+    items.push({ type: "mcp_list_tools", id: gw.newId("mcpl"), server_label: tool.server_label, tools: (inventory.get(tool.server_label) ?? []).map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })), error: null });
+  }
+  return items;
 }

@@ -18,7 +18,7 @@ export async function startFixture(opts: { mock?: MockUpstreamOptions; gateway?:
   return {
     gateway,
     mock,
-    post: (body, headers = {}) =>
+    post: async (body, headers = {}) =>
       gateway.request("/v1/responses", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) }),
     close: async () => {
       await gateway.close();

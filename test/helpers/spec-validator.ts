@@ -79,7 +79,8 @@ function validateItem(item: any, what: string): void {
 /** Splits extension items out so the spec's ItemField oneOf sees only the types it defines. */
 function specView(response: any): any {
   for (const [i, item] of response.output.entries()) validateItem(item, `output[${i}]`);
-  return { ...response, output: response.output.filter((i: any) => SPEC_ITEM_TYPES.has(i.type)) };
+  // The spec's Tool union only defines function tools; built-in tool declarations are echoed as OpenAI does.
+  return { ...response, output: response.output.filter((i: any) => SPEC_ITEM_TYPES.has(i.type)), tools: response.tools.filter((t: any) => t.type === "function"), tool_choice: typeof response.tool_choice === "object" && ["mcp", "code_interpreter"].includes(response.tool_choice?.type) ? "auto" : response.tool_choice };
 }
 
 export function validateResponse(response: unknown): void {

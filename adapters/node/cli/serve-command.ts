@@ -5,7 +5,8 @@
 import cluster from "node:cluster";
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
-import { loadGatewayConfig } from "../../../src/config/gateway-config.js";
+import { loadGatewayConfig, type GatewayConfig } from "../../../src/config/gateway-config.js";
+import { runMcpRuntimeService } from "../mcp/runtime-service.js";
 import { createConsoleLogger, type Logger } from "../../../src/observability/logger.js";
 import { createGatewayMetrics } from "../../../src/observability/metrics.js";
 import { UpstreamClient } from "../../../src/upstream/chat-client.js";
@@ -27,12 +28,37 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     logger.info("waiting for upstream", { upstream: config.upstream });
     await waitForUpstream(upstream, { timeoutMs: flags.readyTimeoutMs, intervalMs: flags.readyIntervalMs, logger });
     logger.info("upstream ready", { upstream: config.upstream });
-    if (flags.workers > 1 && cluster.isPrimary) {
-      logger.info("starting workers", { workers: flags.workers });
-      return runSupervisor({ workers: flags.workers, gracefulTimeoutMs: flags.gracefulTimeoutMs, logger, metrics: createGatewayMetrics() });
-    }
+    if (flags.workers > 1 && cluster.isPrimary) return runPrimary(flags, config, logger);
   }
   return runWorker(flags, config.upstream, logger, index !== null);
+}
+
+/**
+ * The supervisor process: owns what must exist once per machine — the MCP runtime (stdio servers are not
+ * spawned per worker) — and records its metrics, which every worker's scrape includes.
+ */
+async function runPrimary(flags: ServeFlags, config: GatewayConfig, logger: Logger): Promise<number> {
+  const metrics = createGatewayMetrics();
+  const env: Record<string, string> = {};
+  const helpers: Array<() => Promise<void>> = [];
+  if (flags.mcpConfig) {
+    const mcp = await runMcpRuntimeService({
+      host: "127.0.0.1",
+      port: flags.mcpPort,
+      configPath: flags.mcpConfig,
+      startupTimeoutMs: config.mcpStartupTimeoutMs,
+      toolTimeoutMs: config.mcpToolTimeoutMs,
+      logger,
+      onStartup: (label, status) => metrics.mcpServerStartup(label, status),
+    });
+    env.VR_MCP_RUNTIME_URL = mcp.url;
+    helpers.push(() => mcp.close());
+    logger.info("mcp runtime ready", { url: mcp.url });
+  }
+  logger.info("starting workers", { workers: flags.workers });
+  const code = await runSupervisor({ workers: flags.workers, gracefulTimeoutMs: flags.gracefulTimeoutMs, logger, metrics, env });
+  for (const close of helpers.reverse()) await close();
+  return code;
 }
 
 async function runWorker(flags: ServeFlags, upstream: string, logger: Logger, supervised: boolean): Promise<number> {
@@ -43,6 +69,7 @@ async function runWorker(flags: ServeFlags, upstream: string, logger: Logger, su
     metrics,
     config: flags.codeInterpreterTimeoutMs ? { codeInterpreterTimeoutMs: flags.codeInterpreterTimeoutMs } : {},
     ...(supervised ? { renderMetrics: createClusterMetricsRenderer(metrics, { timeoutMs: 2000, logger }) } : {}),
+    ...(process.env.VR_MCP_RUNTIME_URL ? { mcpRuntimeUrl: process.env.VR_MCP_RUNTIME_URL } : flags.mcpConfig ? { mcpConfigPath: flags.mcpConfig } : {}),
   });
   const server = (await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: gateway.fetch, port: flags.port, hostname: flags.host }, () => resolve(s as Server));

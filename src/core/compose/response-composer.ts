@@ -184,6 +184,7 @@ export class ResponseComposer {
   openWholeItem(item: McpCallItem): { events: ResponseEvent[]; index: number } {
     const index = this.items.length;
     this.items.push(item);
+    this.pending.set(item.id, { item, index });
     this.emit({ type: "response.output_item.added", output_index: index, item: { ...item } });
     this.emit({ type: "response.mcp_call.in_progress", item_id: item.id, output_index: index });
     if (item.arguments) {
