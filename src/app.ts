@@ -48,7 +48,7 @@ export function buildApp(parts: AppParts): Hono<{ Variables: AppVariables }> {
     });
   }
 
-  app.post("/v1/responses", (c) => createResponse(gw, c.req.raw, c.get("requestId"), forwardHeaders(c)));
+  app.post("/v1/responses", (c) => createResponse(gw, c.req.raw, c.get("requestId"), forwardHeaders(c), otelContextOf(c)));
   app.get("/v1/responses/:response_id", (c) => getResponse(gw, c.req.param("response_id")));
   app.delete("/v1/responses/:response_id", (c) => deleteResponse(gw, c.req.param("response_id")));
   app.get("/v1/responses/:response_id/input_items", (c) => listInputItems(gw, c.req.param("response_id"), new URL(c.req.url).searchParams));

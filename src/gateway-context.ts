@@ -9,6 +9,7 @@ import type { McpToolDescriptor } from "./core/translate/build-tool-set.js";
 import type { McpTool } from "./core/protocol/request.js";
 import type { CodeRunner, McpCaller } from "./engine/gateway-tools.js";
 import type { Logger } from "./observability/logger.js";
+import type { Tracing } from "./observability/tracing.js";
 import type { ResponseStore } from "./store/response-store.js";
 import type { UpstreamClient } from "./upstream/chat-client.js";
 
@@ -41,6 +42,7 @@ export interface GatewayContext {
   codeRunner: CodeRunner | undefined;
   mcp: McpSupport;
   newId: IdGenerator;
+  tracing: Tracing;
   /** Unix seconds. */
   now: () => number;
 }

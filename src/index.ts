@@ -39,7 +39,7 @@ export interface GatewayOptions {
   renderMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** Tracing; default: built from config with no exporter unless one is given in `traceExporter`. */
   tracing?: Tracing;
-  /** Closed by `close()` after the store (e.g. the code sandbox pool, the MCP runtime). */
+  /** Run by `close()` before the store closes (e.g. the retention purge, the code sandbox pool, the MCP runtime). */
   onClose?: Array<() => Promise<void>>;
 }
 
@@ -48,7 +48,7 @@ export type Gateway = Hono<{ Variables: AppVariables }> & {
   readonly store: ResponseStore;
   readonly metrics: GatewayMetrics | null;
   readonly tracing: Tracing;
-  /** Flushes traces and closes the store and everything in `onClose`. */
+  /** Flushes traces, runs `onClose`, then closes the store. */
   close(): Promise<void>;
 };
 
@@ -74,6 +74,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     codeRunner: options.codeRunner,
     mcp: options.mcp ?? {},
     newId: randomId,
+    tracing,
     now: () => Math.floor(Date.now() / 1000),
   };
   const renderMetrics = options.renderMetrics ?? (metrics ? () => metrics.render() : null);
@@ -82,8 +83,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await tracing.shutdown();
-      await store.close();
+      // Helpers first (a retention purge must finish before the store it purges closes).
       for (const fn of options.onClose ?? []) await fn();
+      await store.close();
     })();
     return closing;
   };

@@ -37,7 +37,7 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
   const metrics = options.metrics ?? (config.metricsEnabled ? createGatewayMetrics() : null);
   const store = await openStore(
     config.dbPath,
-    { openSqlite: openSqliteDriver, openPostgres: (url) => createPostgresDriver(url), openRedis: (host, port) => createRedisDriver(host, port) },
+    { openSqlite: openSqliteDriver, openPostgres: (url) => createPostgresDriver(url, { logger }), openRedis: (host, port) => createRedisDriver(host, port, { logger }) },
     {
       cacheEnabled: config.cacheEnabled,
       cacheTtlSeconds: config.cacheTtlSeconds,

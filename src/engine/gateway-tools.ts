@@ -7,6 +7,8 @@ import type { ResponseComposer } from "../core/compose/response-composer.js";
 import type { TurnToolCall, ToolType } from "../core/compose/tool-route.js";
 import type { ResponseEvent } from "../core/protocol/events.js";
 import { codeInterpreterResultText } from "../core/translate/tool-result-text.js";
+import { SpanKind, SpanStatusCode, type Context } from "@opentelemetry/api";
+import type { Tracing } from "../observability/tracing.js";
 
 /** Structural contract of a code executor (the Pyodide pool or the HTTP client of the shared service). */
 export interface CodeRunner {
@@ -40,6 +42,8 @@ export interface ToolContext {
   onExecuted: (toolType: ToolType, seconds: number, ok: boolean) => void;
   /** Tool results for the model, keyed by item id (code interpreter logs are kept even when not `include`d). */
   replayLogs: Map<string, string>;
+  tracing: Tracing;
+  traceContext: Context;
 }
 
 type Outcome = { ok: boolean; text: string | null; error: string | null };
@@ -70,6 +74,12 @@ export async function* executeGatewayCalls(calls: readonly TurnToolCall[], ctx: 
 async function runOne(call: TurnToolCall, ctx: ToolContext): Promise<Outcome> {
   const started = performance.now();
   const kind = call.route.kind as ToolType;
+  // Tool spans name the tool, never its arguments or output (they can hold user data).
+  const { span } = ctx.tracing.startSpan(
+    `tool ${kind}`,
+    { kind: SpanKind.INTERNAL, attributes: { "vllm_responses.tool.type": kind, ...(call.route.kind === "mcp" ? { "mcp.server_label": call.route.server_label, "mcp.tool_name": call.route.tool_name } : {}) } },
+    ctx.traceContext,
+  );
   let outcome: Outcome;
   try {
     outcome = call.route.kind === "code_interpreter" ? await runCode(call, ctx) : await runMcp(call, ctx);
@@ -78,6 +88,8 @@ async function runOne(call: TurnToolCall, ctx: ToolContext): Promise<Outcome> {
     outcome = { ok: false, text: null, error: `Tool execution failed: ${(err as Error).message}` };
   }
   ctx.onExecuted(kind, (performance.now() - started) / 1000, outcome.ok);
+  if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
   return outcome;
 }
 

@@ -18,6 +18,9 @@ import { buildChatRequest } from "../core/translate/build-chat-request.js";
 import { convertInputItems } from "../core/translate/convert-input-items.js";
 import type { Logger } from "../observability/logger.js";
 import type { UpstreamClient } from "../upstream/chat-client.js";
+import { SpanKind, SpanStatusCode, type Context, type Span } from "@opentelemetry/api";
+import type { ChatRequest } from "../core/protocol/chat.js";
+import type { Tracing } from "../observability/tracing.js";
 import { describeFetchError } from "../upstream/chat-client.js";
 import { executeGatewayCalls, type CodeRunner, type McpCaller, type ToolContext } from "./gateway-tools.js";
 
@@ -51,6 +54,9 @@ export interface EngineContext {
   timing: { gatewayMs: number };
   newId: IdGenerator;
   logger: Logger;
+  tracing: Tracing;
+  /** The request's SERVER span context: upstream CLIENT spans and tool spans are its children. */
+  traceContext: Context;
 }
 
 class InBandError extends Error {
@@ -82,6 +88,8 @@ export async function* runResponse(ctx: EngineContext): AsyncGenerator<ResponseE
     includeCodeOutputs: ctx.req.include.includes("code_interpreter_call.outputs"),
     onExecuted: ctx.onToolExecuted,
     replayLogs,
+    tracing: ctx.tracing,
+    traceContext: ctx.traceContext,
   };
   const budget = { remaining: ctx.req.max_tool_calls ?? Number.POSITIVE_INFINITY };
   let toolSet = ctx.toolSet;
@@ -94,14 +102,21 @@ export async function* runResponse(ctx: EngineContext): AsyncGenerator<ResponseE
   }
   for (const approved of ctx.approvedCalls) held.push(...(await runApproved(approved, ctx, toolCtx)));
 
-  let stream = await ctx.upstream.openChatStream(buildChatRequest(ctx.req, convertInputItems([...ctx.history, ...replayOutput()]), toolSet), ctx.signal, ctx.forwardHeaders);
+  let turnSpan: Span;
+  let stream: ReadableStream<Uint8Array>;
+  ({ stream, span: turnSpan } = await openUpstream(ctx, buildChatRequest(ctx.req, convertInputItems([...ctx.history, ...replayOutput()]), toolSet)));
   yield held;
 
   let round = 0;
   let lastFinish: string | null = null;
   try {
     for (;;) {
-      const turn: TurnResult = yield* pumpTurn(stream, ctx);
+      let turn: TurnResult;
+      try {
+        turn = yield* pumpTurn(stream, ctx);
+      } finally {
+        turnSpan.end();
+      }
       lastFinish = turn.finish_reason;
       for (const call of turn.calls) ctx.onToolRequested(call.route.kind);
       const gatewayCalls = turn.calls.filter((c) => c.route.kind === "code_interpreter" || (c.route.kind === "mcp" && !c.route.requires_approval));
@@ -118,7 +133,7 @@ export async function* runResponse(ctx: EngineContext): AsyncGenerator<ResponseE
       }
       if (budget.remaining <= 0 && toolSet.hasGatewayTools) toolSet = toolSet.withoutGatewayTools();
       try {
-        stream = await ctx.upstream.openChatStream(buildChatRequest(ctx.req, convertInputItems([...ctx.history, ...replayOutput()]), toolSet), ctx.signal, ctx.forwardHeaders);
+        ({ stream, span: turnSpan } = await openUpstream(ctx, buildChatRequest(ctx.req, convertInputItems([...ctx.history, ...replayOutput()]), toolSet)));
       } catch (err) {
         throw asInBand(err);
       }
@@ -174,6 +189,31 @@ async function runApproved(
     events.push(...batch);
   }
   return events;
+}
+
+/**
+ * Opens one upstream turn under its own CLIENT span; the span's `traceparent` goes to vLLM, so vLLM's spans join
+ * the same trace. The span ends when the turn's stream ends. Attributes carry no prompt or completion text.
+ */
+async function openUpstream(ctx: EngineContext, body: ChatRequest): Promise<{ stream: ReadableStream<Uint8Array>; span: Span }> {
+  const url = `${ctx.upstream.baseUrl}/chat/completions`;
+  const { span, context } = ctx.tracing.startSpan(
+    "POST /v1/chat/completions",
+    { kind: SpanKind.CLIENT, attributes: { "http.request.method": "POST", "url.full": url, "server.address": new URL(url).hostname, "gen_ai.request.model": body.model } },
+    ctx.traceContext,
+  );
+  const headers = new Headers(ctx.forwardHeaders);
+  ctx.tracing.inject(context, headers);
+  try {
+    const stream = await ctx.upstream.openChatStream(body, ctx.signal, headers);
+    span.setAttribute("http.response.status_code", 200);
+    return { stream, span };
+  } catch (err) {
+    span.setAttribute("error.type", err instanceof GatewayError ? (err.code ?? String(err.status)) : (err as Error).name);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+    throw err;
+  }
 }
 
 /** Reads one upstream turn to its end, yielding the composed events as chunks arrive. */

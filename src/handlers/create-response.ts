@@ -1,6 +1,7 @@
 /**
  * POST /v1/responses — thin: validate → load state → resolve tools → run the engine → stream or fold → respond.
  */
+import type { Context } from "@opentelemetry/api";
 import { buildResponseObject, stripToolSecrets } from "../core/compose/build-response-object.js";
 import { ResponseComposer } from "../core/compose/response-composer.js";
 import { GatewayError, invalidRequest, storeUnavailable } from "../core/errors.js";
@@ -20,7 +21,7 @@ import { readJsonBody } from "./read-json-body.js";
 
 export const RESPONSES_ROUTE = "/v1/responses";
 
-export async function createResponse(gw: GatewayContext, request: Request, requestId: string | undefined, forwardHeaders: Headers): Promise<Response> {
+export async function createResponse(gw: GatewayContext, request: Request, requestId: string | undefined, forwardHeaders: Headers, traceContext: Context): Promise<Response> {
   const started = performance.now();
   const raw = await readJsonBody(request, gw.config.maxBodyBytes, gw.config.maxJsonDepth);
   const req = parseCreateRequest(raw, { maxInputItems: gw.config.maxInputItems, maxTools: gw.config.maxTools });
@@ -71,6 +72,8 @@ export async function createResponse(gw: GatewayContext, request: Request, reque
     timing,
     newId: gw.newId,
     logger: gw.logger,
+    tracing: gw.tracing,
+    traceContext,
   });
   if (gw.config.logModelMessages) gw.logger.info("model input", { response_id: response.id, input: req.input });
 

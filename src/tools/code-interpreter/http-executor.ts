@@ -23,6 +23,8 @@ export interface HttpCodeExecutorOptions {
   readyTimeoutMs?: number;
   /** Interval between /health polls in ready(). Default 250. */
   readyPollIntervalMs?: number;
+  /** Sent as `Authorization: Bearer …` when the service was started with a token. */
+  authToken?: string;
   fetch?: typeof fetch;
   logger?: Logger;
 }
@@ -33,6 +35,7 @@ export function createHttpCodeExecutor(options: HttpCodeExecutorOptions): CodeEx
   const marginMs = options.deadlineMarginMs ?? 5_000;
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const inFlight = new Set<AbortController>();
+  const auth: Record<string, string> = options.authToken === undefined ? {} : { authorization: `Bearer ${options.authToken}` };
   let closed = false;
 
   async function execute(code: string, call: CodeExecutionOptions = {}): Promise<CodeExecutionResult> {
@@ -51,7 +54,7 @@ export function createHttpCodeExecutor(options: HttpCodeExecutorOptions): CodeEx
     try {
       const response = await doFetch(`${base}/python`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...auth },
         body: JSON.stringify({ code, timeout_ms: timeoutMs }),
         signal: controller.signal,
       });
@@ -93,7 +96,7 @@ export function createHttpCodeExecutor(options: HttpCodeExecutorOptions): CodeEx
     for (;;) {
       if (closed) throw new Error("The code interpreter client is closed");
       try {
-        const response = await doFetch(`${base}/health`, { signal: AbortSignal.timeout(Math.min(2_000, timeoutMs)) });
+        const response = await doFetch(`${base}/health`, { headers: auth, signal: AbortSignal.timeout(Math.min(2_000, timeoutMs)) });
         const text = await response.text();
         last = `HTTP ${response.status} ${text.slice(0, 200)}`;
         if (response.ok && (JSON.parse(text) as { status?: unknown }).status === "ok") return;
