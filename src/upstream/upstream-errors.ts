@@ -28,13 +28,13 @@ export function upstreamHttpError(status: number, bodyText: string, retryAfter: 
   const param = typeof inner?.param === "string" ? inner.param : null;
   if (status === 429) return new GatewayError(429, message, "rate_limit_error", param, "upstream_rate_limited", { "retry-after": retryAfter ?? "1" });
   if (status === 503) return new GatewayError(503, message, "api_error", param, "upstream_overloaded", { "retry-after": retryAfter ?? "1" });
-  if (status >= 400 && status < 500) return new GatewayError(status, message, "invalid_request_error", param, codeFor(status, inner?.code, message));
+  if (status >= 400 && status < 500) return new GatewayError(status, message, "invalid_request_error", param, codeFor(status, inner?.code, message, param));
   return new GatewayError(502, `Upstream error (HTTP ${status}): ${message}`, "api_error", param, "upstream_error");
 }
 
-function codeFor(status: number, code: unknown, message: string): string {
+function codeFor(status: number, code: unknown, message: string, param: string | null): string {
   if (/maximum context length|context length|too many tokens|prompt is too long/i.test(message)) return "context_length_exceeded";
   if (typeof code === "string" && code.length > 0) return code;
-  if (status === 404) return "not_found";
+  if (status === 404) return param === "model" ? "model_not_found" : "not_found";
   return `upstream_${status}`;
 }

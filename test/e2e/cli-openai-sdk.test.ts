@@ -42,8 +42,8 @@ describe("the CLI through the official openai SDK", () => {
     const plain = await client.responses.create({ model: "mock-model", input: "emoji please" });
     expect(final.output_text).toBe("Here you go: 😀🎉 café – naïve 日本語 👩‍👩‍👧");
     expect(deltas.join("")).toBe(final.output_text);
-    // The SDK's stream helper adds `output_parsed` (for text.format parsing); everything else is the wire object.
-    const { output_parsed: _parsed, ...finalWire } = final as typeof final & { output_parsed?: unknown };
+    // The SDK's stream helper adds `output_parsed` and per-part `parsed` (for text.format parsing); strip them.
+    const { output_parsed: _parsed, ...finalWire } = JSON.parse(JSON.stringify(final, (k, v) => (k === "parsed" && v === null ? undefined : v)));
     expect(Object.keys(finalWire).sort()).toEqual(Object.keys(plain).sort());
     expect(normalize(finalWire)).toEqual(normalize(plain));
   });
