@@ -30,7 +30,16 @@ export function routeTemplateOf(c: Context): string {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const path = routes[i]!.path;
-    if (!path.includes("*")) return toOpenApiTemplate(path);
+    if (path.includes("*")) continue;
+    let template = templates.get(path);
+    if (template === undefined) {
+      template = toOpenApiTemplate(path);
+      templates.set(path, template);
+    }
+    return template;
   }
   return UNMATCHED_ROUTE;
 }
+
+// Registered route paths only (never request paths), so this stays as small as the route table.
+const templates = new Map<string, string>();

@@ -42,7 +42,7 @@ export interface TracingOptions {
   logger: Logger;
   /** Batch delay; short so traces show up promptly and little is lost when a worker is killed. Default 500 ms. */
   scheduledDelayMillis?: number;
-  /** Extra resource attributes (e.g. `service.instance.id` of a cluster worker). */
+  /** Extra resource attributes. `service.instance.id` defaults to a random UUID per gateway instance (per worker). */
   resourceAttributes?: Attributes;
 }
 
@@ -100,6 +100,8 @@ export function createTracing(options: TracingOptions): Tracing {
     : [];
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
+      // One id per gateway instance tells cluster workers (and replicas) apart in the trace backend.
+      "service.instance.id": crypto.randomUUID(),
       ...options.resourceAttributes,
       "service.name": options.serviceName,
     }),

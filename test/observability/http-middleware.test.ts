@@ -67,6 +67,18 @@ function buildApp(metrics: GatewayMetrics) {
     sources.push(source);
     return new Response(source.stream, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
   });
+  app.get("/v1/stream-fails", () => {
+    const encoder = new TextEncoder();
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent) throw new Error("upstream connection reset");
+        sent = true;
+        controller.enqueue(encoder.encode("data: 0\n\n"));
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
   const mcp = new Hono();
   mcp.get("/servers/:server_label/tools", (c) => c.json({ data: [] }));
   app.route("/v1/mcp", mcp);
@@ -178,6 +190,32 @@ describe("observeHttp metrics", () => {
     text = await scrape(metrics);
     expect(text.value(`${P}sse_connections_in_flight`)).toBe(0);
     expect(text.value(`${P}sse_stream_duration_seconds_count`, { route: "/v1/stream" })).toBe(1);
+  });
+
+  it("closes the SSE gauge when the client cancels while a read is pending", async () => {
+    const metrics = createGatewayMetrics();
+    const { app, sources } = buildApp(metrics);
+    const res = await app.request("/v1/stream");
+    const reader = res.body!.getReader();
+    await reader.read();
+    const pending = reader.read(); // waits on the source's 40 ms delay
+    await reader.cancel();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    await sleep(80);
+    const text = await scrape(metrics);
+    expect(text.value(`${P}sse_connections_in_flight`)).toBe(0);
+    expect(text.value(`${P}sse_stream_duration_seconds_count`, { route: "/v1/stream" })).toBe(1);
+    expect(sources[0]!.state.cancelled).toBe(true);
+  });
+
+  it("closes the SSE gauge and propagates the error when the stream fails", async () => {
+    const metrics = createGatewayMetrics();
+    const { app } = buildApp(metrics);
+    const res = await app.request("/v1/stream-fails");
+    await expect(res.text()).rejects.toThrow("upstream connection reset");
+    const text = await scrape(metrics);
+    expect(text.value(`${P}sse_connections_in_flight`)).toBe(0);
+    expect(text.value(`${P}sse_stream_duration_seconds_count`, { route: "/v1/stream-fails" })).toBe(1);
   });
 
   it("keeps the gauge balanced over many concurrent streams, some cancelled", async () => {

@@ -86,6 +86,7 @@ async function checkServerAndClientSpans(tracing: Tracing, sink: SpanSink, servi
     "url.scheme": "http",
   });
   expect(server.resource["service.name"]).toBe(serviceName);
+  expect(server.resource["service.instance.id"]).toMatch(/^[0-9a-f-]{36}$/);
   expect(server.statusCode).toBe(0);
 
   // The upstream request carries the same trace, with the CLIENT span as its parent.
