@@ -5,6 +5,7 @@
  */
 import { credentials } from "@grpc/grpc-js";
 import { OTLPTraceExporter as OTLPGrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
+import { OTLPTraceExporter as OTLPHttpJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { OtlpHttpTraceExporter, otlpHttpTracesUrl } from "../../src/observability/trace-exporter-http.js";
 
@@ -29,8 +30,11 @@ export function createNodeTraceExporter(options: NodeTraceExporterOptions): Span
         timeoutMillis: options.timeoutMillis,
       });
     }
-    case "http/protobuf":
     case "http/json":
+      // On Node the official OTLP/HTTP exporter works (it speaks JSON); the fetch-based one in src/ serves the
+      // runtimes where its Node entry cannot load, and protobuf everywhere.
+      return new OTLPHttpJsonTraceExporter({ url: otlpHttpTracesUrl(options.host, options.port), timeoutMillis: options.timeoutMillis });
+    case "http/protobuf":
       return new OtlpHttpTraceExporter({
         url: otlpHttpTracesUrl(options.host, options.port),
         protocol,

@@ -200,6 +200,20 @@ describe("tracing over OTLP/HTTP (portable fetch exporter)", () => {
     });
   }
 
+  it("the Node adapter uses the official OTLP/HTTP (JSON) exporter for http/json", async () => {
+    receiver.clear();
+    const tracing = createTracing({
+      enabled: true,
+      sampleRatio: 1,
+      serviceName: "vr-node-json",
+      exporter: createNodeTraceExporter({ host: receiver.host, port: receiver.port, protocol: "http/json" }),
+      logger: captureLogger(),
+    });
+    await checkServerAndClientSpans(tracing, receiver, "vr-node-json");
+    expect(receiver.contentTypes.at(-1)).toBe("application/json");
+    await tracing.shutdown();
+  });
+
   it("the Node adapter picks OTLP/HTTP when the protocol asks for it", async () => {
     receiver.clear();
     const tracing = createTracing({
