@@ -24,6 +24,8 @@ export interface MockUpstreamOptions {
 
 export interface MockUpstreamStats {
   requests: ChatRequestLike[];
+  /** Request headers of each chat request, lower-cased (traceparent, x-request-id, authorization …). */
+  headers: Array<Record<string, string>>;
   /** Streams whose client went away before the end. */
   aborted: number;
   completed: number;
@@ -41,7 +43,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const recordings: Recording[] | null = options.replayDir ? loadRecordings(options.replayDir) : null;
   const defaults: Script["shape"] = { ttftMs: options.ttftMs ?? 0, gapMs: options.gapMs ?? 0, chunks: options.chunks ?? null };
   const model = options.modelName ?? "mock-model";
-  const stats: MockUpstreamStats = { requests: [], aborted: 0, completed: 0 };
+  const stats: MockUpstreamStats = { requests: [], headers: [], aborted: 0, completed: 0 };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -57,13 +59,14 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     const url = new URL(req.url ?? "/", "http://mock");
     if (req.method === "GET" && url.pathname === "/health") return json(res, 200, {});
     // What the gateway sent and how streams ended, for end-to-end tests that run the mock as a process.
-    if (req.method === "GET" && url.pathname === "/_mock/stats") return json(res, 200, { requests: stats.requests.length, last_request: stats.requests.at(-1) ?? null, aborted: stats.aborted, completed: stats.completed });
+    if (req.method === "GET" && url.pathname === "/_mock/stats") return json(res, 200, { requests: stats.requests.length, last_request: stats.requests.at(-1) ?? null, last_headers: stats.headers.at(-1) ?? null, aborted: stats.aborted, completed: stats.completed });
     if (req.method === "GET" && url.pathname === "/v1/models") {
       return json(res, 200, { object: "list", data: [{ id: model, object: "model", created: 0, owned_by: "vllm", max_model_len: 32768 }] });
     }
     if (req.method === "POST" && url.pathname === "/v1/chat/completions") {
       const body = JSON.parse(await readBody(req)) as ChatRequestLike;
       stats.requests.push(body);
+      stats.headers.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")])));
       if (recordings) return replay(res, body);
       if (typeof body.model === "string" && body.model.startsWith("missing")) {
         return json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: "NotFoundError", param: "model", code: 404 } });
