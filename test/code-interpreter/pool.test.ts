@@ -11,7 +11,7 @@ import { createPyodidePool, type PyodidePool } from "../../adapters/node/code-in
 let pool: PyodidePool;
 
 beforeAll(async () => {
-  pool = createPyodidePool({ workers: 2, timeoutMs: 2_000, interruptGraceMs: 1_000, maxOutputBytes: 4_096, maxMemoryBytes: 512 * 1024 * 1024 });
+  pool = createPyodidePool({ workers: 2, timeoutMs: 2_000, interruptGraceMs: 1_000, maxOutputBytes: 4_096, maxMemoryBytes: 512 * 1024 * 1024, recycleAboveMemoryBytes: 128 * 1024 * 1024 });
   await pool.ready();
 });
 afterAll(() => pool?.close());
@@ -138,6 +138,13 @@ describe("limits", () => {
     const r = await pool.execute("b = bytearray(700 * 1024 * 1024)");
     expect(r).toMatchObject({ status: "exception", stderr: expect.stringContaining("MemoryError") });
     expect(await pool.execute("len(bytearray(10 * 1024 * 1024))")).toMatchObject({ status: "success", result: "10485760" });
+  });
+
+  test("a job that grew the heap past recycleAboveMemoryBytes gets its worker replaced afterwards", async () => {
+    expect(await pool.execute("len(bytearray(150 * 1024 * 1024))")).toMatchObject({ status: "success", result: "157286400" });
+    expect(pool.stats().readyWorkers).toBe(1); // retired right after answering
+    expect(await pool.execute("'still serving'")).toMatchObject({ status: "success" });
+    await waitFor(() => pool.stats().readyWorkers === 2);
   });
 });
 
