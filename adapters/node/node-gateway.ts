@@ -19,6 +19,7 @@ import type { McpDiscovery } from "../../src/handlers/mcp-discovery.js";
 import type { GatewayMetrics } from "../../src/observability/metrics.js";
 import { McpRuntimeHttpClient } from "../../src/tools/mcp/runtime-http-client.js";
 import type { McpRuntime } from "../../src/tools/mcp/runtime.js";
+import { startCodeRunner, type CodeInterpreterSetup } from "./code-interpreter-setup.js";
 import { startHostedMcpManager } from "./mcp/hosted-manager.js";
 import { loadMcpConfigFile } from "./mcp/load-mcp-config.js";
 import { resolveHostWithNodeDns } from "./mcp/resolve-host.js";
@@ -28,6 +29,8 @@ export interface NodeGatewayOptions extends Omit<GatewayOptions, "store" | "env"
   /** Built-in MCP: an mcp.json to run in this process, or the URL of a shared runtime (multi-worker). */
   mcpConfigPath?: string;
   mcpRuntimeUrl?: string;
+  /** The code sandbox; default disabled for embedders (the CLI passes its flags). */
+  codeInterpreter?: CodeInterpreterSetup;
 }
 
 export async function createNodeGateway(options: NodeGatewayOptions = {}): Promise<Gateway> {
@@ -61,9 +64,11 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
         })
       : disabledTracing);
   const mcp = await buildMcp(options, config, logger, metrics);
+  const code = options.codeInterpreter ? await startCodeRunner(options.codeInterpreter, logger) : null;
   return createGateway({
     ...options,
     mcp: mcp.support,
+    ...(code ? { codeRunner: code.runner } : {}),
     ...(mcp.discovery ? { mcpDiscovery: mcp.discovery } : {}),
     env,
     config,
@@ -71,7 +76,7 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
     logger,
     metrics: metrics ?? undefined,
     tracing,
-    onClose: [async () => stopPurge(), ...mcp.close, ...(options.onClose ?? [])],
+    onClose: [async () => stopPurge(), ...mcp.close, ...(code ? [code.close] : []), ...(options.onClose ?? [])],
   });
 }
 

@@ -55,6 +55,6 @@ export function startMockProcess(extra: string[] = []): Promise<CliProcess> {
 export function startGatewayProcess(upstream: string, extra: string[] = [], env: Record<string, string> = {}): Promise<CliProcess> {
   return startCli(["serve", "--upstream", upstream, "--gateway-host", "127.0.0.1", "--gateway-port", "0", "--code-interpreter", "disabled", ...extra], {
     env,
-    readyPattern: /"msg":"ready","url":"(http:\/\/[^"]+)\/v1\/responses"/,
+    readyPattern: /"msg":"ready"(?:,"worker":\d+)?,"url":"(http:\/\/[^"]+)\/v1\/responses"/,
   });
 }

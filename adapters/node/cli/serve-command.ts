@@ -7,6 +7,7 @@ import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
 import { loadGatewayConfig, type GatewayConfig } from "../../../src/config/gateway-config.js";
 import { runMcpRuntimeService } from "../mcp/runtime-service.js";
+import { runCodeInterpreterService } from "../code-interpreter/index.js";
 import { createConsoleLogger, type Logger } from "../../../src/observability/logger.js";
 import { createGatewayMetrics } from "../../../src/observability/metrics.js";
 import { UpstreamClient } from "../../../src/upstream/chat-client.js";
@@ -30,7 +31,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     logger.info("upstream ready", { upstream: config.upstream });
     if (flags.workers > 1 && cluster.isPrimary) return runPrimary(flags, config, logger);
   }
-  return runWorker(flags, config.upstream, logger, index !== null);
+  return runWorker(flags, config, logger, index !== null);
 }
 
 /**
@@ -41,6 +42,20 @@ async function runPrimary(flags: ServeFlags, config: GatewayConfig, logger: Logg
   const metrics = createGatewayMetrics();
   const env: Record<string, string> = {};
   const helpers: Array<() => Promise<void>> = [];
+  if (flags.codeInterpreter === "spawn") {
+    // One sandbox service for the machine: N workers × a Pyodide pool each would cost N × ~160 MB per interpreter.
+    const ci = await runCodeInterpreterService({
+      host: "127.0.0.1",
+      port: flags.codeInterpreterPort,
+      workers: flags.codeInterpreterWorkers,
+      timeoutMs: config.codeInterpreterTimeoutMs,
+      startupTimeoutMs: flags.codeInterpreterStartupTimeoutMs,
+      ...(flags.codeInterpreterEgressPolicy ? { egressPolicyPath: flags.codeInterpreterEgressPolicy } : {}),
+      logger,
+    });
+    env.VR_CODE_INTERPRETER_URL = ci.url;
+    helpers.push(() => ci.close());
+  }
   if (flags.mcpConfig) {
     const mcp = await runMcpRuntimeService({
       host: "127.0.0.1",
@@ -53,7 +68,6 @@ async function runPrimary(flags: ServeFlags, config: GatewayConfig, logger: Logg
     });
     env.VR_MCP_RUNTIME_URL = mcp.url;
     helpers.push(() => mcp.close());
-    logger.info("mcp runtime ready", { url: mcp.url });
   }
   logger.info("starting workers", { workers: flags.workers });
   const code = await runSupervisor({ workers: flags.workers, gracefulTimeoutMs: flags.gracefulTimeoutMs, logger, metrics, env });
@@ -61,7 +75,8 @@ async function runPrimary(flags: ServeFlags, config: GatewayConfig, logger: Logg
   return code;
 }
 
-async function runWorker(flags: ServeFlags, upstream: string, logger: Logger, supervised: boolean): Promise<number> {
+async function runWorker(flags: ServeFlags, config: GatewayConfig, logger: Logger, supervised: boolean): Promise<number> {
+  const upstream = config.upstream;
   const metrics = createGatewayMetrics();
   const gateway = await createNodeGateway({
     upstream,
@@ -70,6 +85,14 @@ async function runWorker(flags: ServeFlags, upstream: string, logger: Logger, su
     config: flags.codeInterpreterTimeoutMs ? { codeInterpreterTimeoutMs: flags.codeInterpreterTimeoutMs } : {},
     ...(supervised ? { renderMetrics: createClusterMetricsRenderer(metrics, { timeoutMs: 2000, logger }) } : {}),
     ...(process.env.VR_MCP_RUNTIME_URL ? { mcpRuntimeUrl: process.env.VR_MCP_RUNTIME_URL } : flags.mcpConfig ? { mcpConfigPath: flags.mcpConfig } : {}),
+    codeInterpreter: {
+      mode: flags.codeInterpreter,
+      ...((process.env.VR_CODE_INTERPRETER_URL ?? flags.codeInterpreterUrl) ? { url: process.env.VR_CODE_INTERPRETER_URL ?? flags.codeInterpreterUrl } : {}),
+      workers: flags.codeInterpreterWorkers,
+      timeoutMs: config.codeInterpreterTimeoutMs,
+      startupTimeoutMs: flags.codeInterpreterStartupTimeoutMs,
+      ...(flags.codeInterpreterEgressPolicy ? { egressPolicyPath: flags.codeInterpreterEgressPolicy } : {}),
+    },
   });
   const server = (await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: gateway.fetch, port: flags.port, hostname: flags.host }, () => resolve(s as Server));

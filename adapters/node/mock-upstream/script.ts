@@ -8,7 +8,7 @@
  * - otherwise → text echoing the prompt, with reasoning first when the prompt contains "think" or
  *   reasoning_effort is set.
  *
- * Magic words in the last user message drive failure tests: LENGTH (finish_reason length), FAIL_MIDSTREAM
+ * Magic words in the last user message drive failure tests: LOOP (call tools again after every result), LENGTH (finish_reason length), FAIL_MIDSTREAM
  * (connection dropped after a few chunks), STALL (one chunk, then silence), ERROR_FRAME (an error frame), and
  * GARBAGE (an unparsable frame). The model name `mock:chunks=64,gap=20,ttft=5` sets the stream's shape.
  */
@@ -71,7 +71,8 @@ export function buildScript(req: ChatRequestLike, defaults: Script["shape"]): Sc
 
   const tools = req.tools ?? [];
   const choice = req.tool_choice;
-  const wantsTools = tools.length > 0 && choice !== "none" && last?.role === "user";
+  // LOOP keeps calling tools after tool results too, to exercise the gateway's round and call limits.
+  const wantsTools = tools.length > 0 && choice !== "none" && (last?.role === "user" || /LOOP/.test(prompt));
   if (/think/i.test(prompt) || req.reasoning_effort) steps.push(...split("reasoning", `Thinking about: ${prompt.slice(0, 60)}`, shape.chunks));
 
   if (wantsTools) {
