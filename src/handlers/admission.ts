@@ -7,10 +7,11 @@ import { GatewayError } from "../core/errors.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { errorResponse } from "./error-response.js";
 import { constantTimeEqual } from "./constant-time.js";
+import { STREAM_END_HOOK } from "../observability/http-middleware.js";
 
 const OPEN_PATHS = new Set(["/health"]);
 
-export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { requestId: string } }> {
+export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { requestId: string; [STREAM_END_HOOK]: () => void } }> {
   let inFlight = 0;
   const keys = gw.config.apiKeys;
   const cors = new Set(gw.config.corsOrigins);
@@ -35,7 +36,10 @@ export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { 
     if (keys.length > 0 && path.startsWith("/v1/")) {
       const auth = c.req.header("authorization") ?? "";
       const token = auth.startsWith("Bearer ") ? auth.slice(7).trim() : "";
-      if (!token || !keys.some((k) => constantTimeEqual(k, token))) {
+      // Every key is compared (no early exit), so the time taken does not reveal which key, if any, matched.
+      let matched = false;
+      for (const key of keys) matched = constantTimeEqual(key, token) || matched;
+      if (!matched) {
         return errorResponse(new GatewayError(401, "Missing or invalid API key. Send 'Authorization: Bearer <key>'.", "authentication_error", null, "invalid_api_key"), requestId);
       }
     }
@@ -51,6 +55,9 @@ export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { 
         inFlight--;
       }
     };
+    // An SSE response holds its slot until the stream ends or the client goes away: the observability middleware
+    // (which already watches every stream's end) calls this hook, so the body is wrapped only once.
+    if (limited) c.set(STREAM_END_HOOK, release);
     try {
       await next();
     } catch (err) {
@@ -62,39 +69,12 @@ export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { 
       c.res.headers.set("access-control-allow-origin", allowOrigin);
       c.res.headers.append("vary", "origin");
     }
-    const body = c.res.body;
-    if (!limited || !body) {
-      release();
-      return;
-    }
-    // A streamed body holds its slot until it ends or the client goes away.
-    c.res = new Response(releaseOnEnd(body, release), c.res);
+    if (!isEventStream(c.res)) release();
   };
 }
 
-function releaseOnEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            release();
-            controller.close();
-          } else controller.enqueue(value);
-        } catch (err) {
-          release();
-          controller.error(err);
-        }
-      },
-      async cancel(reason) {
-        release();
-        await reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+function isEventStream(res: Response): boolean {
+  return res.body !== null && (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
 }
 
 function sanitizeRequestId(v: string | undefined): string | undefined {

@@ -19,9 +19,15 @@ import { observeStreamEnd, type StreamEnd } from "./observe-stream-end.js";
 import { routeTemplateOf, UNMATCHED_ROUTE } from "./route-template.js";
 import type { Tracing } from "./tracing.js";
 
+/**
+ * Hono context variable an outer middleware may set to learn when an SSE response's stream is over (admission
+ * releases the request's concurrency slot there), so each stream is wrapped by one observer only.
+ */
+export const STREAM_END_HOOK = "onStreamEnd";
+
 /** Hono context variable holding the OpenTelemetry context of the request's SERVER span. */
 export const OTEL_CONTEXT_KEY = "otelContext";
-export type ObservabilityVariables = { [OTEL_CONTEXT_KEY]: Context };
+export type ObservabilityVariables = { [OTEL_CONTEXT_KEY]: Context; [STREAM_END_HOOK]: (() => void) | undefined };
 
 export interface ObserveHttpOptions {
   metrics: GatewayMetrics | null;
@@ -117,7 +123,9 @@ export function observeHttp(options: ObserveHttpOptions): MiddlewareHandler<{ Va
     }
     metrics?.sseOpened();
     const streamSpan = span;
+    const onStreamEnd = c.get(STREAM_END_HOOK);
     const body = observeStreamEnd(res.body!, (end: StreamEnd) => {
+      onStreamEnd?.();
       metrics?.sseClosed(route, (performance.now() - startedAt) / 1000);
       if (!streamSpan) return;
       if (end.kind === "cancelled") streamSpan.addEvent("client disconnected");
