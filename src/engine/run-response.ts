@@ -221,9 +221,10 @@ async function* pumpTurn(stream: ReadableStream<Uint8Array>, ctx: EngineContext)
   const reader = stream.getReader();
   const decoder = new UpstreamSseDecoder();
   let sawDone = false;
+  const watchdog = new IdleWatchdog(reader, ctx.idleTimeoutMs, ctx.logger);
   try {
     for (;;) {
-      const read = await readWithIdleTimeout(reader, ctx.idleTimeoutMs);
+      const read = await watchdog.read();
       const t = performance.now();
       const frames = read.done ? decoder.end() : decoder.push(read.value);
       const batch: ResponseEvent[] = [];
@@ -247,6 +248,7 @@ async function* pumpTurn(stream: ReadableStream<Uint8Array>, ctx: EngineContext)
     await reader.cancel().catch((cancelErr: unknown) => ctx.logger.debug("upstream cancel after failure", { error: cancelErr as Error }));
     throw err;
   } finally {
+    watchdog.stop();
     reader.releaseLock();
   }
   if (!sawDone) {
@@ -258,15 +260,41 @@ async function* pumpTurn(stream: ReadableStream<Uint8Array>, ctx: EngineContext)
   return turn;
 }
 
-async function readWithIdleTimeout(reader: ReadableStreamDefaultReader<Uint8Array>, idleMs: number): Promise<ReadableStreamReadResult<Uint8Array>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InBandError("upstream_timeout", `The upstream sent nothing for ${Math.round(idleMs / 1000)} s mid-stream.`)), idleMs);
-  });
-  try {
-    return await Promise.race([reader.read(), timeout]);
-  } finally {
-    clearTimeout(timer);
+/**
+ * The idle timeout between upstream chunks. One coarse interval per turn instead of a timer per chunk: only time
+ * spent *waiting on the upstream* counts, not time the gateway is held back by a slow client (back-pressure).
+ */
+class IdleWatchdog {
+  private waitingSince = 0;
+  private fired = false;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly idleMs: number,
+    logger: Logger,
+  ) {
+    this.timer = setInterval(() => {
+      if (this.fired || this.waitingSince === 0 || performance.now() - this.waitingSince < idleMs) return;
+      this.fired = true;
+      // Cancelling resolves the pending read; read() then reports the timeout.
+      reader.cancel("upstream idle timeout").catch((err: unknown) => logger.debug("cancel after idle timeout", { error: err as Error }));
+    }, Math.max(10, Math.min(1000, idleMs / 4)));
+  }
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    this.waitingSince = performance.now();
+    try {
+      const result = await this.reader.read();
+      if (this.fired) throw new InBandError("upstream_timeout", `The upstream sent nothing for ${Math.round(this.idleMs / 1000)} s mid-stream.`);
+      return result;
+    } finally {
+      this.waitingSince = 0;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 }
 
