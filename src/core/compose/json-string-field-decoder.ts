@@ -94,6 +94,13 @@ export class JsonStringFieldDecoder {
       this.mode = "done";
       return this.flushSurrogate();
     }
+    // A raw high surrogate may be the first half of a pair split across fragments: hold it for its partner.
+    const code = ch.charCodeAt(0);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const prev = this.flushSurrogate();
+      this.pendingHighSurrogate = ch;
+      return prev;
+    }
     return this.flushSurrogate() + ch;
   }
 
