@@ -29,8 +29,9 @@ export function buildApp(parts: AppParts): Hono<{ Variables: AppVariables }> {
   const { gw, tracing } = parts;
   const app = new Hono<{ Variables: AppVariables }>();
 
-  app.use("*", admission(gw));
+  // Observability is outermost so the gateway's own 401s and 429s are counted and traced like every answer.
   app.use("*", observeHttp({ metrics: parts.metrics, tracing, metricsPath: gw.config.metricsPath }));
+  app.use("*", admission(gw));
 
   /** Headers forwarded upstream: request id and the W3C trace context of this request's span. */
   const forwardHeaders = (c: Context<{ Variables: AppVariables }>): Headers => {

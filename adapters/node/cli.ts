@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "serve": {
-      const flags = parseServeFlags(rest);
+      const flags = parseServeFlags(rest, process.env);
       if (flags === "help") {
         process.stdout.write(SERVE_HELP);
         return 0;

@@ -7,7 +7,8 @@ export const SERVE_HELP = `Usage: vllm-responses serve --upstream URL [options]
 
 Serve the OpenAI Responses API in front of a vLLM server.
 
-  --upstream URL                     vLLM OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (/v1 optional). Required.
+  --upstream URL                     vLLM OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (/v1 optional).
+                                     Required, or VR_UPSTREAM. (VR_GATEWAY_HOST / VR_GATEWAY_PORT also set the next two.)
   --upstream-api-kind KIND           chat_completions (default; the only kind this release speaks).
   --upstream-ready-timeout S         Seconds to wait for the upstream's /v1/models at start-up (default 1800).
   --upstream-ready-interval S        Seconds between "waiting for upstream" log lines (default 5).
@@ -51,7 +52,7 @@ export interface ServeFlags {
 
 export class UsageError extends Error {}
 
-export function parseServeFlags(argv: string[]): ServeFlags | "help" {
+export function parseServeFlags(argv: string[], env: Record<string, string | undefined> = {}): ServeFlags | "help" {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -83,8 +84,11 @@ export function parseServeFlags(argv: string[]): ServeFlags | "help" {
     throw new UsageError((err as Error).message);
   }
   if (values.help) return "help";
-  const upstream = values.upstream as string | undefined;
-  if (!upstream) throw new UsageError("--upstream URL is required (e.g. --upstream http://127.0.0.1:8000/v1).");
+  // Flags win; VR_UPSTREAM / VR_GATEWAY_HOST / VR_GATEWAY_PORT let containers configure the CLI like the other runtimes.
+  const upstream = (values.upstream as string | undefined) ?? nonEmpty(env.VR_UPSTREAM);
+  if (!upstream) throw new UsageError("--upstream URL (or VR_UPSTREAM) is required (e.g. --upstream http://127.0.0.1:8000/v1).");
+  if (values["gateway-host"] === undefined && nonEmpty(env.VR_GATEWAY_HOST)) values["gateway-host"] = env.VR_GATEWAY_HOST;
+  if (values["gateway-port"] === undefined && nonEmpty(env.VR_GATEWAY_PORT)) values["gateway-port"] = env.VR_GATEWAY_PORT;
   const kind = (values["upstream-api-kind"] as string | undefined) ?? "chat_completions";
   if (kind !== "chat_completions" && kind !== "chat-completions") {
     throw new UsageError(`--upstream-api-kind=${JSON.stringify(kind)}: only chat_completions is supported by this release.`);
@@ -126,4 +130,8 @@ function int(values: Record<string, unknown>, name: string, fallback: number, mi
   const n = num(values, name, fallback, min);
   if (!Number.isInteger(n) || n > max) throw new UsageError(`invalid --${name}=${JSON.stringify(values[name])} (expected an integer in [${min}, ${max}]).`);
   return n;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === "" ? undefined : v.trim();
 }
