@@ -6,7 +6,7 @@
 import type { Hono } from "hono";
 import { buildApp, type AppVariables } from "./app.js";
 import { loadGatewayConfig, type GatewayConfig } from "./config/gateway-config.js";
-import type { EnvRecord } from "./config/env-values.js";
+import { ConfigError, type EnvRecord } from "./config/env-values.js";
 import { randomId } from "./core/compose/ids.js";
 import type { CodeRunner } from "./engine/gateway-tools.js";
 import type { GatewayContext, McpSupport } from "./gateway-context.js";
@@ -54,6 +54,10 @@ export type Gateway = Hono<{ Variables: AppVariables }> & {
 
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const config = loadGatewayConfig(options.env ?? {}, { ...options.config, ...(options.upstream ? { upstream: options.upstream } : {}) });
+  if (config.apiKeysFile !== null) {
+    // Fail closed: the keys in that file were asked for, and this runtime's adapter did not read them.
+    throw new ConfigError("VR_API_KEYS_FILE is set but this runtime's adapter does not read key files (the Node CLI and createNodeGateway do); list the keys in VR_API_KEYS instead.");
+  }
   const logger = options.logger ?? createConsoleLogger("info");
   const store = options.store ?? new MemoryStore();
   if (!options.store) logger.warn("no store configured: conversations are kept in memory and lost on restart");
@@ -68,6 +72,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
       firstByteTimeoutMs: config.upstreamFirstByteTimeoutMs,
       retries: config.upstreamRetries,
+      idleTimeoutMs: config.upstreamIdleTimeoutMs,
+      forwardClientAuthorization: config.apiKeys.length === 0,
     }),
     logger,
     metrics,

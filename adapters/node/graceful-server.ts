@@ -8,6 +8,7 @@
  * cancels the response body, which in turn aborts the upstream vLLM request.
  */
 import type { Server } from "node:http";
+import type { Socket } from "node:net";
 
 export interface DrainOptions {
   /** How long open requests and streams may take to finish before their connections are destroyed. */
@@ -19,6 +20,26 @@ export interface DrainOptions {
   isIdle?: () => boolean;
   /** How often idle keep-alive sockets are reaped and `isIdle` is polled. Default 50 ms. */
   pollMs?: number;
+  /**
+   * Connections that never sent a request (from `trackUnusedConnections`). `closeIdleConnections()` leaves them
+   * open — Node counts only connections that finished a request as idle — so a browser's pre-connect or an HTTP
+   * client's spare socket would otherwise hold every shutdown for the whole grace period. They are closed at once.
+   */
+  unusedConnections?: ReadonlySet<Socket>;
+}
+
+/**
+ * Starts remembering which of `server`'s connections have not sent a request yet; call right after creating the
+ * server and pass the set to `drainServer`.
+ */
+export function trackUnusedConnections(server: Server): ReadonlySet<Socket> {
+  const unused = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    unused.add(socket);
+    socket.once("close", () => unused.delete(socket));
+  });
+  server.on("request", (req) => unused.delete(req.socket));
+  return unused;
 }
 
 export interface DrainResult {
@@ -44,9 +65,15 @@ export function drainServer(server: Server, options: DrainOptions): Promise<Drai
       resolve({ forced, durationMs: Date.now() - started });
     };
 
+    const closeUnused = (): void => {
+      // A request that was still being sent when the drain began is dropped unanswered: nobody saw it, so the
+      // client can safely retry it elsewhere.
+      for (const socket of options.unusedConnections ?? []) socket.destroy();
+    };
     const poll = setInterval(() => {
       // A keep-alive connection whose last response just finished is idle now; close it so `close` can fire.
       server.closeIdleConnections();
+      closeUnused();
       if (closed && isIdle()) finish(false);
     }, pollMs);
 
@@ -55,6 +82,7 @@ export function drainServer(server: Server, options: DrainOptions): Promise<Drai
       finish(true);
     }, options.graceMs);
 
+    closeUnused();
     if (!closed) {
       // close() stops listening and (Node >= 19) closes the currently idle connections; its callback fires once
       // every connection is gone.

@@ -10,6 +10,7 @@ import { createGatewayMetrics } from "../../src/observability/metrics.js";
 import { createTracing, disabledTracing } from "../../src/observability/tracing.js";
 import { openStore, startRetentionPurge } from "../../src/store/open-store.js";
 import { openSqliteDriver } from "./sqlite-driver.js";
+import { resolveApiKeysFile } from "./api-keys-file.js";
 import { createPostgresDriver } from "./postgres-driver.js";
 import { createRedisDriver } from "./redis-driver.js";
 import { createNodeTraceExporter } from "./trace-exporter.js";
@@ -35,7 +36,7 @@ export interface NodeGatewayOptions extends Omit<GatewayOptions, "store" | "env"
 
 export async function createNodeGateway(options: NodeGatewayOptions = {}): Promise<Gateway> {
   const env = options.env ?? process.env;
-  const config: GatewayConfig = loadGatewayConfig(env, { ...options.config, ...(options.upstream ? { upstream: options.upstream } : {}) });
+  const config: GatewayConfig = resolveApiKeysFile(loadGatewayConfig(env, { ...options.config, ...(options.upstream ? { upstream: options.upstream } : {}) }));
   const logger: Logger = options.logger ?? createConsoleLogger("info");
   const metrics = options.metrics ?? (config.metricsEnabled ? createGatewayMetrics() : null);
   const store = await openStore(

@@ -31,6 +31,12 @@ export interface GatewayConfig {
   logModelMessages: boolean;
   logTimings: boolean;
   apiKeys: string[];
+  /**
+   * `VR_API_KEYS_FILE`: one key per line, added to `apiKeys`. Reading a file is a runtime capability, so the
+   * adapter resolves it (adapters/node) and sets this to null; `createGateway` refuses to start while it is still
+   * set, because silently serving without the keys the operator asked for would be an open gateway.
+   */
+  apiKeysFile: string | null;
   corsOrigins: string[];
   tracingEnabled: boolean;
   tracingSampleRatio: number;
@@ -52,6 +58,9 @@ export function normaliseUpstream(url: string): string {
     throw new ConfigError(`upstream ${JSON.stringify(url)} is not a valid URL (expected e.g. http://127.0.0.1:8000/v1).`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ConfigError(`upstream ${JSON.stringify(url)} must be http(s).`);
+  // fetch refuses URLs with credentials, and the URL is logged at start-up: the key belongs in VR_OPENAI_API_KEY.
+  // The message names the host only, never the credential.
+  if (parsed.username || parsed.password) throw new ConfigError(`upstream URL for ${parsed.host} contains credentials; pass the upstream key in VR_OPENAI_API_KEY instead.`);
   const path = parsed.pathname.replace(/\/+$/, "");
   parsed.pathname = path.endsWith("/v1") ? path : `${path}/v1`;
   return parsed.toString().replace(/\/+$/, "");
@@ -86,6 +95,7 @@ export function loadGatewayConfig(env: EnvRecord, overrides: Partial<GatewayConf
     logModelMessages: envBool(env, "VR_LOG_MODEL_MESSAGES", false),
     logTimings: envBool(env, "VR_LOG_TIMINGS", false),
     apiKeys: envList(env, "VR_API_KEYS"),
+    apiKeysFile: envString(env, "VR_API_KEYS_FILE") ?? null,
     corsOrigins: envList(env, "VR_CORS_ORIGINS"),
     tracingEnabled: envBool(env, "VR_TRACING_ENABLED", false),
     tracingSampleRatio: envNumber(env, "VR_TRACING_SAMPLE_RATIO", 1, 0, 1),

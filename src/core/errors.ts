@@ -54,6 +54,14 @@ export function storeUnavailable(detail: string): GatewayError {
   return new GatewayError(503, `Response store unavailable: ${detail}`, "api_error", null, "store_unavailable");
 }
 
+/**
+ * The client went away before its answer was ready (nginx's 499). Nobody receives this response; the status keeps
+ * a disconnect out of the 5xx metrics and the error log, where it would pass for a gateway failure.
+ */
+export function clientClosedRequest(): GatewayError {
+  return new GatewayError(499, "The client closed the connection before the response was complete.", "invalid_request_error", null, "client_closed_request");
+}
+
 export function internalError(message = "The gateway hit an unexpected error. It has been logged."): GatewayError {
   return new GatewayError(500, message, "api_error", null, "internal_error");
 }

@@ -231,7 +231,9 @@ async function* pumpTurn(stream: ReadableStream<Uint8Array>, ctx: EngineContext)
       let failure: InBandError | null = null;
       for (const frame of frames) {
         if (frame.kind === "done") sawDone = true;
-        else if (frame.kind === "invalid") failure = new InBandError("upstream_invalid_response", `The upstream sent an unparsable stream frame (${frame.error}).`);
+        // The parser's message is not quoted: on some runtimes it contains a slice of the frame, i.e. model
+        // output, and this message is logged.
+        else if (frame.kind === "invalid") failure = new InBandError("upstream_invalid_response", `The upstream sent a stream frame that is not valid JSON (${frame.data.length} characters).`);
         else if (frame.chunk.error) {
           const err = frame.chunk.error;
           failure = new InBandError(typeof err.code === "string" ? err.code : "upstream_error", err.message ?? "The upstream reported an error mid-stream.");

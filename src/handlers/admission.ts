@@ -32,6 +32,14 @@ export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { 
         },
       });
     }
+    // Refusals carry the CORS headers too: a browser client can only read the 401/429 it was sent if they do.
+    const withCors = (res: Response): Response => {
+      if (allowOrigin) {
+        res.headers.set("access-control-allow-origin", allowOrigin);
+        res.headers.append("vary", "origin");
+      }
+      return res;
+    };
     const path = c.req.path;
     if (keys.length > 0 && path.startsWith("/v1/")) {
       const auth = c.req.header("authorization") ?? "";
@@ -40,12 +48,12 @@ export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { 
       let matched = false;
       for (const key of keys) matched = constantTimeEqual(key, token) || matched;
       if (!matched) {
-        return errorResponse(new GatewayError(401, "Missing or invalid API key. Send 'Authorization: Bearer <key>'.", "authentication_error", null, "invalid_api_key"), requestId);
+        return withCors(errorResponse(new GatewayError(401, "Missing or invalid API key. Send 'Authorization: Bearer <key>'.", "authentication_error", null, "invalid_api_key"), requestId));
       }
     }
     const limited = !OPEN_PATHS.has(path) && path !== gw.config.metricsPath;
     if (limited && inFlight >= gw.config.maxConcurrency) {
-      return errorResponse(new GatewayError(429, `The gateway is at its concurrency limit (${gw.config.maxConcurrency} in-flight requests, VR_MAX_CONCURRENCY).`, "rate_limit_error", null, "concurrency_limit", { "retry-after": "1" }), requestId);
+      return withCors(errorResponse(new GatewayError(429, `The gateway is at its concurrency limit (${gw.config.maxConcurrency} in-flight requests, VR_MAX_CONCURRENCY).`, "rate_limit_error", null, "concurrency_limit", { "retry-after": "1" }), requestId));
     }
     if (limited) inFlight++;
     let released = false;
@@ -65,10 +73,7 @@ export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { 
       throw err;
     }
     c.res.headers.set("x-request-id", requestId);
-    if (allowOrigin) {
-      c.res.headers.set("access-control-allow-origin", allowOrigin);
-      c.res.headers.append("vary", "origin");
-    }
+    withCors(c.res);
     if (!isEventStream(c.res)) release();
   };
 }

@@ -4,7 +4,7 @@
 import type { Context } from "@opentelemetry/api";
 import { buildResponseObject, stripToolSecrets } from "../core/compose/build-response-object.js";
 import { ResponseComposer } from "../core/compose/response-composer.js";
-import { GatewayError, invalidRequest, storeUnavailable } from "../core/errors.js";
+import { clientClosedRequest, GatewayError, invalidRequest, storeUnavailable } from "../core/errors.js";
 import type { ResponseEvent } from "../core/protocol/events.js";
 import type { InputItem } from "../core/protocol/input-items.js";
 import type { McpApprovalRequestItem, McpListToolsItem, OutputItem } from "../core/protocol/output-items.js";
@@ -22,6 +22,17 @@ import { readJsonBody } from "./read-json-body.js";
 export const RESPONSES_ROUTE = "/v1/responses";
 
 export async function createResponse(gw: GatewayContext, request: Request, requestId: string | undefined, forwardHeaders: Headers, traceContext: Context): Promise<Response> {
+  try {
+    return await create(gw, request, requestId, forwardHeaders, traceContext);
+  } catch (err) {
+    // Whatever failed after the client left failed because it left (an aborted upstream fetch, a cut-short
+    // generation): that is not a gateway error.
+    if (request.signal.aborted) throw clientClosedRequest();
+    throw err;
+  }
+}
+
+async function create(gw: GatewayContext, request: Request, requestId: string | undefined, forwardHeaders: Headers, traceContext: Context): Promise<Response> {
   const started = performance.now();
   const raw = await readJsonBody(request, gw.config.maxBodyBytes, gw.config.maxJsonDepth);
   const req = parseCreateRequest(raw, { maxInputItems: gw.config.maxInputItems, maxTools: gw.config.maxTools });
@@ -125,6 +136,9 @@ function statusForFailure(code: string): number {
 }
 
 function streamSse(events: AsyncGenerator<ResponseEvent[]>, first: IteratorResult<ResponseEvent[], void>, abort: AbortController, cleanup: () => void, gw: GatewayContext): Response {
+  // Set when the client cancels: a pull still waiting on the engine then finds a closed controller and must not
+  // write to it (nor report the resulting error as a crash).
+  let cancelled = false;
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -135,6 +149,7 @@ function streamSse(events: AsyncGenerator<ResponseEvent[]>, first: IteratorResul
       async pull(controller) {
         try {
           const next = await events.next();
+          if (cancelled) return;
           if (next.done) {
             controller.enqueue(DONE_FRAME);
             controller.close();
@@ -143,6 +158,7 @@ function streamSse(events: AsyncGenerator<ResponseEvent[]>, first: IteratorResul
           }
           if (next.value.length > 0) controller.enqueue(encodeEvents(next.value));
         } catch (err) {
+          if (cancelled) return;
           // The engine converts every failure into in-band events; reaching here is a bug. End the stream visibly.
           gw.logger.error("stream engine crashed", { error: err as Error });
           controller.error(err);
@@ -150,6 +166,7 @@ function streamSse(events: AsyncGenerator<ResponseEvent[]>, first: IteratorResul
         }
       },
       async cancel() {
+        cancelled = true;
         abort.abort(new Error("client disconnected"));
         cleanup();
         await events.return(undefined).catch((err: unknown) => gw.logger.debug("engine cleanup after disconnect", { error: err as Error }));

@@ -6,23 +6,8 @@
 import { GatewayError, invalidRequest } from "../core/errors.js";
 
 export async function readJsonBody(request: Request, maxBytes: number, maxDepth: number): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw invalidRequest("The request body is empty; send a JSON object.", null, "invalid_json");
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel("body too large");
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, total);
+  const bytes = await readBodyBytes(request, maxBytes);
+  if (bytes.byteLength === 0) throw invalidRequest("The request body is empty; send a JSON object.", null, "invalid_json");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -36,6 +21,33 @@ export async function readJsonBody(request: Request, maxBytes: number, maxDepth:
   } catch (err) {
     throw invalidRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, "invalid_json");
   }
+}
+
+/** The raw body under the byte cap (empty when there is none); also used by the passthrough routes. */
+export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await reader.read();
+    } catch (err) {
+      // The client's side failed mid-upload (connection dropped, broken chunked encoding): its fault, not ours.
+      throw new GatewayError(400, `The request body could not be read (${(err as Error).name ?? "error"}).`, "invalid_request_error", null, "body_read_failed");
+    }
+    if (read.done) break;
+    total += read.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel("body too large");
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(read.value);
+  }
+  return chunks.length === 1 ? chunks[0]! : concat(chunks, total);
 }
 
 function tooLarge(maxBytes: number): GatewayError {

@@ -38,3 +38,25 @@ function codeFor(status: number, code: unknown, message: string, param: string |
   if (status === 404) return param === "model" ? "model_not_found" : "not_found";
   return `upstream_${status}`;
 }
+
+/** Error bodies are only quoted in a message: anything past this is dropped (a proxy's page can be megabytes). */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** Reads at most MAX_ERROR_BODY_BYTES of an upstream error body, then cancels the rest. */
+export async function readErrorText(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+    if (bytes >= MAX_ERROR_BODY_BYTES) {
+      await reader.cancel("error body too large");
+      return text;
+    }
+  }
+}

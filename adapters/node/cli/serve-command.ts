@@ -12,8 +12,9 @@ import { createConsoleLogger, type Logger } from "../../../src/observability/log
 import { createGatewayMetrics } from "../../../src/observability/metrics.js";
 import { UpstreamClient } from "../../../src/upstream/chat-client.js";
 import { createClusterMetricsRenderer, installWorkerIpc, runSupervisor, workerIndex } from "../cluster/index.js";
-import { drainServer } from "../graceful-server.js";
+import { drainServer, trackUnusedConnections } from "../graceful-server.js";
 import { createNodeGateway } from "../node-gateway.js";
+import { resolveApiKeysFile } from "../api-keys-file.js";
 import { waitForUpstream } from "../wait-upstream.js";
 import type { ServeFlags } from "./serve-flags.js";
 
@@ -22,7 +23,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const logger = createConsoleLogger("info", index === null ? {} : { worker: index });
   const env = process.env;
   // Validate configuration before anything starts, so a typo is one clear line, not a crash loop of workers.
-  const config = loadGatewayConfig(env, { upstream: flags.upstream, ...(flags.codeInterpreterTimeoutMs ? { codeInterpreterTimeoutMs: flags.codeInterpreterTimeoutMs } : {}) });
+  const config = resolveApiKeysFile(loadGatewayConfig(env, { upstream: flags.upstream, ...(flags.codeInterpreterTimeoutMs ? { codeInterpreterTimeoutMs: flags.codeInterpreterTimeoutMs } : {}) }));
 
   if (index === null) {
     const upstream = new UpstreamClient({ baseUrl: config.upstream, apiKey: config.upstreamApiKey, fetch, firstByteTimeoutMs: 5000, retries: 0 });
@@ -98,6 +99,7 @@ async function runWorker(flags: ServeFlags, config: GatewayConfig, logger: Logge
     const s = serve({ fetch: gateway.fetch, port: flags.port, hostname: flags.host }, () => resolve(s as Server));
     (s as Server).once("error", reject);
   })) as Server;
+  const unusedConnections = trackUnusedConnections(server);
   // Long SSE streams must not be cut by Node's default request timeout.
   server.requestTimeout = 0;
   server.headersTimeout = 65_000;
@@ -105,7 +107,7 @@ async function runWorker(flags: ServeFlags, config: GatewayConfig, logger: Logge
 
   const stop = async (): Promise<void> => {
     logger.info("draining", { grace_s: flags.gracefulTimeoutMs / 1000 });
-    const result = await drainServer(server, { graceMs: flags.gracefulTimeoutMs });
+    const result = await drainServer(server, { graceMs: flags.gracefulTimeoutMs, unusedConnections });
     logger.info("drained", { forced: result.forced, ms: Math.round(result.durationMs) });
     await gateway.close();
   };

@@ -111,10 +111,13 @@ function argumentsFor(name: string, parameters: Record<string, unknown> | undefi
     const m = /run:\s*([\s\S]+)$/i.exec(prompt);
     return { code: m ? m[1].trim() : "2+2" };
   }
-  const props = (parameters?.properties ?? {}) as Record<string, { type?: string }>;
+  // Clients send any JSON as a tool's schema; the mock must answer (as vLLM does), not crash on a null or an array.
+  const raw = parameters?.properties;
+  const props = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   const args: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(props)) {
-    args[key] = schema.type === "number" || schema.type === "integer" ? 42 : schema.type === "boolean" ? true : key === "city" || key === "location" ? "Paris" : `value of ${key}`;
+    const type = schema && typeof schema === "object" ? (schema as { type?: unknown }).type : undefined;
+    args[key] = type === "number" || type === "integer" ? 42 : type === "boolean" ? true : key === "city" || key === "location" ? "Paris" : `value of ${key}`;
   }
   return args;
 }

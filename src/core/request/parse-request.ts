@@ -45,15 +45,18 @@ export function parseCreateRequest(raw: unknown, limits: RequestLimits): CreateR
   if (body.input === undefined && previous_response_id === null) {
     throw invalidRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
   }
-  const input = body.input === undefined ? [] : parseInput(body.input);
-  if (input.length > limits.maxInputItems) {
-    throw invalidRequest(`Too many input items: ${input.length} (limit ${limits.maxInputItems}).`, "input", "too_many_items");
+  // Counted before the items are parsed, so an over-long list costs no per-item work.
+  if (Array.isArray(body.input) && body.input.length > limits.maxInputItems) {
+    throw invalidRequest(`Too many input items: ${body.input.length} (limit ${limits.maxInputItems}, VR_MAX_INPUT_ITEMS).`, "input", "too_many_items");
   }
+  const input = body.input === undefined ? [] : parseInput(body.input);
 
   rejectUnsupported(body);
 
+  if (Array.isArray(body.tools) && body.tools.length > limits.maxTools) {
+    throw invalidRequest(`Too many tools: ${body.tools.length} (limit ${limits.maxTools}, VR_MAX_TOOLS).`, "tools", "too_many_items");
+  }
   const tools = parseTools(body.tools);
-  if (tools && tools.length > limits.maxTools) throw invalidRequest(`Too many tools: ${tools.length} (limit ${limits.maxTools}).`, "tools", "too_many_items");
 
   const include = body.include === undefined || body.include === null ? [] : expectArray(body.include, "include").map((v, i) => expectOneOf(v, SUPPORTED_INCLUDES, `include[${i}]`));
 

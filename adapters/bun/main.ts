@@ -1,0 +1,81 @@
+/**
+ * `npm run start:bun`: the gateway on `Bun.serve`, configured by `VR_*` environment variables like every runtime
+ * without a command line (VR_UPSTREAM, VR_GATEWAY_HOST, VR_GATEWAY_PORT, VR_DB_PATH …). State: `bun:sqlite` for
+ * the default `sqlite:///vllm_responses.db`, or PostgreSQL through the `postgres` client (which ships a Bun build),
+ * optionally behind the Redis cache (ioredis).
+ *
+ * The only file that calls Bun's own APIs (serve, env); signals use `process`, which Bun implements.
+ */
+import { createConsoleLogger } from "../../src/observability/logger.js";
+import { resolveHostWithNodeDns } from "../node/mcp/resolve-host.js";
+import { resolveApiKeysFile } from "../node/api-keys-file.js";
+import { createPostgresDriver } from "../node/postgres-driver.js";
+import { createRedisDriver } from "../node/redis-driver.js";
+import { baseUrl, createPortableGateway, listenAddress } from "../shared/portable-gateway.js";
+import { bunApi } from "./bun-api.js";
+import { loadBunSqliteDriver } from "./sqlite-driver.js";
+
+/** How long open requests and streams may take to finish after SIGINT/SIGTERM (the Node CLI's default). */
+const GRACEFUL_TIMEOUT_MS = 30_000;
+const DUPLICATE_SIGNAL_WINDOW_MS = 1000;
+
+async function main(): Promise<void> {
+  const Bun = bunApi();
+  const env = Bun.env;
+  const logger = createConsoleLogger("info", { runtime: "bun" });
+  const { hostname, port } = listenAddress(env);
+  const gateway = await createPortableGateway(env, {
+    runtime: "bun",
+    openSqlite: await loadBunSqliteDriver(),
+    openPostgres: (url) => createPostgresDriver(url, { logger }),
+    openRedis: (host, port) => createRedisDriver(host, port, { logger }),
+    // Bun's node:dns `lookup` is getaddrinfo, the resolver its fetch connects through.
+    resolveHost: resolveHostWithNodeDns,
+    purgeTimer: true,
+    // VR_API_KEYS_FILE through node:fs, which this runtime implements.
+    resolveConfig: resolveApiKeysFile,
+    logger,
+  });
+
+  const server = Bun.serve({
+    hostname,
+    port,
+    // Streams may be quiet for minutes (queued upstream, a long tool run); the gateway has its own timeouts.
+    idleTimeout: 0,
+    development: false,
+    // Only the Request: Hono would otherwise see Bun's server object as its `env`.
+    fetch: (request) => gateway.fetch(request),
+  });
+  logger.info("ready", { url: `${baseUrl(server.hostname, server.port)}/v1/responses`, store: gateway.store.kind });
+
+  let stoppingSince: number | null = null;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stoppingSince !== null) {
+      // One Ctrl-C arrives more than once: the terminal signals the whole process group and npm forwards it too.
+      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_WINDOW_MS) return;
+      logger.warn("second signal: exiting now", { signal });
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
+    logger.info("draining", { signal, grace_s: GRACEFUL_TIMEOUT_MS / 1000 });
+    const drained = server.stop().then(() => false);
+    const forced = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), GRACEFUL_TIMEOUT_MS));
+    Promise.race([drained, forced])
+      .then(async (wasForced) => {
+        logger.info("drained", { forced: wasForced });
+        await gateway.close();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error("shutdown failed", { error: err as Error });
+        process.exit(1);
+      });
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`vllm-responses (bun): ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof Error && err.name === "ConfigError" ? 2 : 1);
+});
