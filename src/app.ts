@@ -50,12 +50,12 @@ export function buildApp(parts: AppParts): Hono<{ Variables: AppVariables }> {
   }
 
   app.post("/v1/responses", (c) => createResponse(gw, c.req.raw, c.get("requestId"), forwardHeaders(c), otelContextOf(c)));
-  app.get("/v1/responses/:response_id", (c) => getResponse(gw, c.req.param("response_id")));
-  app.delete("/v1/responses/:response_id", (c) => deleteResponse(gw, c.req.param("response_id")));
-  app.get("/v1/responses/:response_id/input_items", (c) => listInputItems(gw, c.req.param("response_id"), new URL(c.req.url).searchParams));
+  app.get("/v1/responses/:response_id", (c) => getResponse(gw, c.req.param("response_id"), otelContextOf(c)));
+  app.delete("/v1/responses/:response_id", (c) => deleteResponse(gw, c.req.param("response_id"), otelContextOf(c)));
+  app.get("/v1/responses/:response_id/input_items", (c) => listInputItems(gw, c.req.param("response_id"), new URL(c.req.url).searchParams, otelContextOf(c)));
 
-  app.get("/v1/models", (c) => passthrough(gw, "/models", c.req.raw, forwardHeaders(c)));
-  app.post("/v1/chat/completions", (c) => passthrough(gw, "/chat/completions", c.req.raw, forwardHeaders(c)));
+  app.get("/v1/models", (c) => passthrough(gw, "/models", c.req.raw, forwardHeaders(c), otelContextOf(c)));
+  app.post("/v1/chat/completions", (c) => passthrough(gw, "/chat/completions", c.req.raw, forwardHeaders(c), otelContextOf(c)));
 
   app.get("/v1/mcp/servers", () => mcpServers(parts.mcpDiscovery));
   app.get("/v1/mcp/servers/:server_label/tools", (c) => mcpServerTools(parts.mcpDiscovery, c.req.param("server_label")));

@@ -100,7 +100,8 @@ export function loadGatewayConfig(env: EnvRecord, overrides: Partial<GatewayConf
     tracingEnabled: envBool(env, "VR_TRACING_ENABLED", false),
     tracingSampleRatio: envNumber(env, "VR_TRACING_SAMPLE_RATIO", 1, 0, 1),
     otelHost: envString(env, "VR_OPENTELEMETRY_HOST", "127.0.0.1"),
-    otelPort: envNumber(env, "VR_OPENTELEMETRY_PORT", 4317, 1, 65535),
+    // OTLP collectors listen for gRPC on 4317 and for OTLP/HTTP on 4318: the default follows the protocol.
+    otelPort: envNumber(env, "VR_OPENTELEMETRY_PORT", envChoice(env, "VR_OPENTELEMETRY_PROTOCOL", ["grpc", "http/protobuf", "http/json"] as const, "grpc") === "grpc" ? 4317 : 4318, 1, 65535),
     otelServiceName: envString(env, "VR_OTEL_SERVICE_NAME", "vllm_responses"),
     otelProtocol: envChoice(env, "VR_OPENTELEMETRY_PROTOCOL", ["grpc", "http/protobuf", "http/json"] as const, "grpc"),
     mcpRemoteEnabled: envBool(env, "VR_MCP_REQUEST_REMOTE_ENABLED", true),

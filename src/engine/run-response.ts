@@ -114,6 +114,11 @@ export async function* runResponse(ctx: EngineContext): AsyncGenerator<ResponseE
       let turn: TurnResult;
       try {
         turn = yield* pumpTurn(stream, ctx);
+      } catch (err) {
+        // The upstream failed after its headers: the CLIENT span records it (by kind, never by content).
+        turnSpan.setAttribute("error.type", err instanceof InBandError ? err.code : (err as Error).name);
+        turnSpan.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
       } finally {
         turnSpan.end();
       }

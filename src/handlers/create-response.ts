@@ -17,6 +17,7 @@ import type { McpCaller } from "../engine/gateway-tools.js";
 import { runResponse } from "../engine/run-response.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { StoreError, type StoredResponseRecord } from "../store/response-store.js";
+import { inStoreSpan } from "../observability/child-spans.js";
 import { readJsonBody } from "./read-json-body.js";
 
 export const RESPONSES_ROUTE = "/v1/responses";
@@ -36,7 +37,7 @@ async function create(gw: GatewayContext, request: Request, requestId: string | 
   const started = performance.now();
   const raw = await readJsonBody(request, gw.config.maxBodyBytes, gw.config.maxJsonDepth);
   const req = parseCreateRequest(raw, { maxInputItems: gw.config.maxInputItems, maxTools: gw.config.maxTools });
-  const parent = req.previous_response_id ? await loadParent(gw, req.previous_response_id) : null;
+  const parent = req.previous_response_id ? await loadParent(gw, req.previous_response_id, traceContext) : null;
 
   const tools: ToolDeclaration[] = req.tools ?? (parent?.tools as ToolDeclaration[] | null) ?? [];
   // tool_choice is inherited only together with the tools it refers to.
@@ -77,7 +78,7 @@ async function create(gw: GatewayContext, request: Request, requestId: string | 
     mcpTimeoutMs: gw.config.mcpToolTimeoutMs,
     approvedCalls: approvals.approved,
     mcpListTools: listToolsItems(gw, tools, mcp.inventory, history),
-    persist: req.store ? (final, replay) => persist(gw, req, history, tools, toolChoice, final, replay) : null,
+    persist: req.store ? (final, replay) => inStoreSpan(gw.tracing, traceContext, "put", gw.store.kind, () => persist(gw, req, history, tools, toolChoice, final, replay)) : null,
     onToolRequested: (t) => gw.metrics?.toolRequested(t),
     onToolExecuted: (t, s, ok) => gw.metrics?.toolExecuted(t, s, ok),
     timing,
@@ -180,10 +181,10 @@ function streamSse(events: AsyncGenerator<ResponseEvent[]>, first: IteratorResul
   });
 }
 
-async function loadParent(gw: GatewayContext, id: string): Promise<StoredResponseRecord> {
+async function loadParent(gw: GatewayContext, id: string, traceContext: Context): Promise<StoredResponseRecord> {
   let record: StoredResponseRecord | null;
   try {
-    record = await gw.store.get(id);
+    record = await inStoreSpan(gw.tracing, traceContext, "get", gw.store.kind, () => gw.store.get(id));
   } catch (err) {
     throw storeError(err, id);
   }

@@ -1,16 +1,18 @@
 /**
  * GET / DELETE /v1/responses/{id} and GET /v1/responses/{id}/input_items.
  */
+import type { Context } from "@opentelemetry/api";
 import { invalidRequest, notFound } from "../core/errors.js";
+import { inStoreSpan } from "../observability/child-spans.js";
 import { optionalInteger } from "../core/request/field-readers.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { StoredResponseRecord } from "../store/response-store.js";
 import { storeError } from "./create-response.js";
 
-async function load(gw: GatewayContext, id: string): Promise<StoredResponseRecord> {
+async function load(gw: GatewayContext, id: string, trace: Context): Promise<StoredResponseRecord> {
   let record: StoredResponseRecord | null;
   try {
-    record = await gw.store.get(id);
+    record = await inStoreSpan(gw.tracing, trace, "get", gw.store.kind, () => gw.store.get(id));
   } catch (err) {
     throw storeError(err, id);
   }
@@ -18,15 +20,15 @@ async function load(gw: GatewayContext, id: string): Promise<StoredResponseRecor
   return record;
 }
 
-export async function getResponse(gw: GatewayContext, id: string): Promise<Response> {
-  const record = await load(gw, id);
+export async function getResponse(gw: GatewayContext, id: string, trace: Context): Promise<Response> {
+  const record = await load(gw, id, trace);
   return Response.json(record.response);
 }
 
-export async function deleteResponse(gw: GatewayContext, id: string): Promise<Response> {
+export async function deleteResponse(gw: GatewayContext, id: string, trace: Context): Promise<Response> {
   let deleted: boolean;
   try {
-    deleted = await gw.store.delete(id);
+    deleted = await inStoreSpan(gw.tracing, trace, "delete", gw.store.kind, () => gw.store.delete(id));
   } catch (err) {
     throw storeError(err, id);
   }
@@ -34,12 +36,12 @@ export async function deleteResponse(gw: GatewayContext, id: string): Promise<Re
   return Response.json({ id, object: "response.deleted", deleted: true });
 }
 
-export async function listInputItems(gw: GatewayContext, id: string, query: URLSearchParams): Promise<Response> {
+export async function listInputItems(gw: GatewayContext, id: string, query: URLSearchParams, trace: Context): Promise<Response> {
   const limit = optionalInteger(query.get("limit") === null ? undefined : Number(query.get("limit")), "limit", 1, 100) ?? 20;
   const orderRaw = query.get("order") ?? "desc";
   if (orderRaw !== "asc" && orderRaw !== "desc") throw invalidRequest(`Invalid 'order': expected 'asc' or 'desc', got '${orderRaw}'.`, "order", "invalid_value");
   const after = query.get("after");
-  const record = await load(gw, id);
+  const record = await load(gw, id, trace);
   let items = record.input_items as Array<{ id: string }>;
   if (orderRaw === "desc") items = [...items].reverse();
   if (after) {

@@ -120,6 +120,8 @@ describe("docs/observability.md: settings and links", () => {
     const rows = tableRows(doc, "variable");
     expect(rows.map((r) => unTick(r[0]!)).sort()).toEqual(Object.keys(actual).sort());
     for (const row of rows) expect(unTick(row[1]!), row[0]).toBe(actual[unTick(row[0]!)]);
+    // …and the port default follows the protocol, as the row says.
+    expect(loadGatewayConfig({ VR_UPSTREAM: "http://127.0.0.1:8000/v1", VR_OPENTELEMETRY_PROTOCOL: "http/protobuf" }).otelPort).toBe(4318);
   });
 
   it("states the serve flags' defaults", () => {

@@ -131,4 +131,18 @@ describe("tracing end to end over OTLP gRPC", () => {
     expect(upstreamTraceparent).toBe(`00-${traceId}-${client.spanId}-01`);
     expect(JSON.stringify(spans, (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toContain("secret prompt text");
   });
+
+  it("store operations and passthrough calls are child spans of the request", async () => {
+    receiver.clear();
+    const first = await (await fx.post({ model: "mock-model", input: "one" })).json();
+    await (await fx.post({ model: "mock-model", previous_response_id: first.id, input: "two" })).text();
+    await (await fx.gateway.request("/v1/models")).text();
+    const spans = await receiver.waitFor((s) => s.filter((x) => x.name === "store put").length >= 2 && s.some((x) => x.name === "store get") && s.some((x) => x.name === "GET /v1/models" && x.kind === SPAN_KIND.CLIENT));
+    const servers = new Map(spans.filter((s) => s.kind === SPAN_KIND.SERVER).map((s) => [s.spanId, s]));
+    for (const name of ["store put", "store get", "GET /v1/models"]) {
+      const span = spans.find((s) => s.name === name && s.kind === SPAN_KIND.CLIENT)!;
+      expect(servers.has(span.parentSpanId)).toBe(true);
+    }
+    expect(spans.find((s) => s.name === "store get")!.attributes["db.system.name"]).toBe("memory");
+  });
 });

@@ -71,7 +71,9 @@ async function runPrimary(flags: ServeFlags, config: GatewayConfig, logger: Logg
     helpers.push(() => mcp.close());
   }
   logger.info("starting workers", { workers: flags.workers });
-  const code = await runSupervisor({ workers: flags.workers, gracefulTimeoutMs: flags.gracefulTimeoutMs, logger, metrics, env });
+  // Workers drain for --graceful-timeout; the supervisor waits a little longer before killing, so a worker that uses
+  // the whole grace period still flushes spans, closes its store and hands over its final counts.
+  const code = await runSupervisor({ workers: flags.workers, gracefulTimeoutMs: flags.gracefulTimeoutMs + 5000, logger, metrics, env });
   for (const close of helpers.reverse()) await close();
   return code;
 }
