@@ -14,10 +14,10 @@ import { createRedisDriver } from "../node/redis-driver.js";
 import { baseUrl, createPortableGateway, listenAddress } from "../shared/portable-gateway.js";
 import { bunApi } from "./bun-api.js";
 import { loadBunSqliteDriver } from "./sqlite-driver.js";
+import { createGracefulStop } from "../shared/graceful-stop.js";
 
 /** How long open requests and streams may take to finish after SIGINT/SIGTERM (the Node CLI's default). */
 const GRACEFUL_TIMEOUT_MS = 30_000;
-const DUPLICATE_SIGNAL_WINDOW_MS = 1000;
 
 async function main(): Promise<void> {
   const Bun = bunApi();
@@ -48,29 +48,13 @@ async function main(): Promise<void> {
   });
   logger.info("ready", { url: `${baseUrl(server.hostname, server.port)}/v1/responses`, store: gateway.store.kind });
 
-  let stoppingSince: number | null = null;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stoppingSince !== null) {
-      // One Ctrl-C arrives more than once: the terminal signals the whole process group and npm forwards it too.
-      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_WINDOW_MS) return;
-      logger.warn("second signal: exiting now", { signal });
-      process.exit(1);
-    }
-    stoppingSince = Date.now();
-    logger.info("draining", { signal, grace_s: GRACEFUL_TIMEOUT_MS / 1000 });
-    const drained = server.stop().then(() => false);
-    const forced = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), GRACEFUL_TIMEOUT_MS));
-    Promise.race([drained, forced])
-      .then(async (wasForced) => {
-        logger.info("drained", { forced: wasForced });
-        await gateway.close();
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error("shutdown failed", { error: err as Error });
-        process.exit(1);
-      });
-  };
+  const stop = createGracefulStop({
+    logger,
+    graceMs: GRACEFUL_TIMEOUT_MS,
+    shutdownServer: () => server.stop(),
+    closeGateway: () => gateway.close(),
+    exit: (code) => process.exit(code),
+  });
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }

@@ -15,10 +15,10 @@ import { createRedisDriver } from "../node/redis-driver.js";
 import { baseUrl, createPortableGateway, listenAddress } from "../shared/portable-gateway.js";
 import { denoApi } from "./deno-api.js";
 import { loadNodeSqliteDriver } from "./sqlite-driver.js";
+import { createGracefulStop } from "../shared/graceful-stop.js";
 
 /** How long open requests and streams may take to finish after SIGINT/SIGTERM (the Node CLI's default). */
 const GRACEFUL_TIMEOUT_MS = 30_000;
-const DUPLICATE_SIGNAL_WINDOW_MS = 1000;
 
 async function main(): Promise<void> {
   const Deno = denoApi();
@@ -47,30 +47,13 @@ async function main(): Promise<void> {
     onListen: (addr) => logger.info("ready", { url: `${baseUrl(addr.hostname, addr.port)}/v1/responses`, store: gateway.store.kind }),
   });
 
-  let stoppingSince: number | null = null;
-  const stop = (signal: string): void => {
-    if (stoppingSince !== null) {
-      // One Ctrl-C arrives more than once: the terminal signals the whole process group and `deno task` / npm
-      // forward it as well. Only a signal sent after that burst means "stop waiting".
-      if (Date.now() - stoppingSince < DUPLICATE_SIGNAL_WINDOW_MS) return;
-      logger.warn("second signal: exiting now", { signal });
-      Deno.exit(1);
-    }
-    stoppingSince = Date.now();
-    logger.info("draining", { signal, grace_s: GRACEFUL_TIMEOUT_MS / 1000 });
-    const drained = server.shutdown().then(() => false);
-    const forced = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), GRACEFUL_TIMEOUT_MS));
-    Promise.race([drained, forced])
-      .then(async (wasForced) => {
-        logger.info("drained", { forced: wasForced });
-        await gateway.close();
-        Deno.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error("shutdown failed", { error: err as Error });
-        Deno.exit(1);
-      });
-  };
+  const stop = createGracefulStop({
+    logger,
+    graceMs: GRACEFUL_TIMEOUT_MS,
+    shutdownServer: () => server.shutdown(),
+    closeGateway: () => gateway.close(),
+    exit: (code) => Deno.exit(code),
+  });
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 }

@@ -4,7 +4,7 @@
 import type { Context } from "@opentelemetry/api";
 import { buildResponseObject, stripToolSecrets } from "../core/compose/build-response-object.js";
 import { ResponseComposer } from "../core/compose/response-composer.js";
-import { clientClosedRequest, GatewayError, invalidRequest, storeUnavailable } from "../core/errors.js";
+import { clientClosedRequest, GatewayError, invalidRequest } from "../core/errors.js";
 import type { ResponseEvent } from "../core/protocol/events.js";
 import type { InputItem } from "../core/protocol/input-items.js";
 import type { McpApprovalRequestItem, McpListToolsItem, OutputItem } from "../core/protocol/output-items.js";
@@ -16,8 +16,9 @@ import { buildToolSet, type McpInventory } from "../core/translate/build-tool-se
 import type { McpCaller } from "../engine/gateway-tools.js";
 import { runResponse } from "../engine/run-response.js";
 import type { GatewayContext } from "../gateway-context.js";
-import { StoreError, type StoredResponseRecord } from "../store/response-store.js";
+import type { StoredResponseRecord } from "../store/response-store.js";
 import { inStoreSpan } from "../observability/child-spans.js";
+import { readStored } from "./store-access.js";
 import { readJsonBody } from "./read-json-body.js";
 
 export const RESPONSES_ROUTE = "/v1/responses";
@@ -182,22 +183,9 @@ function streamSse(events: AsyncGenerator<ResponseEvent[]>, first: IteratorResul
 }
 
 async function loadParent(gw: GatewayContext, id: string, traceContext: Context): Promise<StoredResponseRecord> {
-  let record: StoredResponseRecord | null;
-  try {
-    record = await inStoreSpan(gw.tracing, traceContext, "get", gw.store.kind, () => gw.store.get(id));
-  } catch (err) {
-    throw storeError(err, id);
-  }
+  const record = await readStored(gw, id, traceContext);
   if (!record) throw invalidRequest(`Previous response with id '${id}' not found.`, "previous_response_id", "previous_response_not_found");
   return record;
-}
-
-export function storeError(err: unknown, id: string): GatewayError {
-  if (err instanceof StoreError) {
-    if (err.kind === "corrupt") return new GatewayError(500, `Stored response '${id}' is corrupt and cannot be read.`, "api_error", null, "stored_response_corrupt");
-    return storeUnavailable(err.message);
-  }
-  return storeUnavailable((err as Error).message);
 }
 
 function checkCodeInterpreter(gw: GatewayContext, tools: readonly ToolDeclaration[]): void {

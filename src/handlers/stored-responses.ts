@@ -3,19 +3,13 @@
  */
 import type { Context } from "@opentelemetry/api";
 import { invalidRequest, notFound } from "../core/errors.js";
-import { inStoreSpan } from "../observability/child-spans.js";
 import { optionalInteger } from "../core/request/field-readers.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { StoredResponseRecord } from "../store/response-store.js";
-import { storeError } from "./create-response.js";
+import { deleteStored, readStored } from "./store-access.js";
 
 async function load(gw: GatewayContext, id: string, trace: Context): Promise<StoredResponseRecord> {
-  let record: StoredResponseRecord | null;
-  try {
-    record = await inStoreSpan(gw.tracing, trace, "get", gw.store.kind, () => gw.store.get(id));
-  } catch (err) {
-    throw storeError(err, id);
-  }
+  const record = await readStored(gw, id, trace);
   if (!record) throw notFound(`No response found with id '${id}'.`, "response_id", "response_not_found");
   return record;
 }
@@ -26,12 +20,7 @@ export async function getResponse(gw: GatewayContext, id: string, trace: Context
 }
 
 export async function deleteResponse(gw: GatewayContext, id: string, trace: Context): Promise<Response> {
-  let deleted: boolean;
-  try {
-    deleted = await inStoreSpan(gw.tracing, trace, "delete", gw.store.kind, () => gw.store.delete(id));
-  } catch (err) {
-    throw storeError(err, id);
-  }
+  const deleted = await deleteStored(gw, id, trace);
   if (!deleted) throw notFound(`No response found with id '${id}'.`, "response_id", "response_not_found");
   return Response.json({ id, object: "response.deleted", deleted: true });
 }
