@@ -20,7 +20,11 @@ export async function startCli(args: string[], opts: { env?: Record<string, stri
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CLI not ready in time: ${args.join(" ")}\n${out}`)), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => {
+      // Never leave a half-started process behind: the test that wanted it will not stop it.
+      child.kill("SIGKILL");
+      reject(new Error(`CLI not ready in time: ${args.join(" ")}\n${out}`));
+    }, opts.timeoutMs ?? 30_000);
     const check = (): void => {
       const m = opts.readyPattern.exec(out);
       if (m) {
