@@ -7,7 +7,7 @@ import { GatewayError } from "../core/errors.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { errorResponse } from "./error-response.js";
 import { constantTimeEqual } from "./constant-time.js";
-import { STREAM_END_HOOK } from "../observability/http-middleware.js";
+import { isEventStream, STREAM_END_HOOK } from "../observability/http-middleware.js";
 
 const OPEN_PATHS = new Set(["/health"]);
 
@@ -76,10 +76,6 @@ export function admission(gw: GatewayContext): MiddlewareHandler<{ Variables: { 
     withCors(c.res);
     if (!isEventStream(c.res)) release();
   };
-}
-
-function isEventStream(res: Response): boolean {
-  return res.body !== null && (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
 }
 
 function sanitizeRequestId(v: string | undefined): string | undefined {

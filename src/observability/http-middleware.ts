@@ -48,8 +48,12 @@ export function otelContextOf(c: HonoContext): Context {
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"]);
 const normalizeMethod = (method: string): string => (KNOWN_METHODS.has(method) ? method : "_OTHER");
 
-function isEventStream(res: Response): boolean {
-  return res.body !== null && (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
+/**
+ * Header first: on Node, touching `.body` of a response built from a string turns @hono/node-server's cheap
+ * internal response into a real stream — a cost every JSON answer would pay.
+ */
+export function isEventStream(res: Response): boolean {
+  return (res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body !== null;
 }
 
 export function observeHttp(options: ObserveHttpOptions): MiddlewareHandler<{ Variables: ObservabilityVariables }> {
