@@ -14,6 +14,7 @@ import { resolveApiKeysFile } from "./api-keys-file.js";
 import { createPostgresDriver } from "./postgres-driver.js";
 import { createRedisDriver } from "./redis-driver.js";
 import { createNodeTraceExporter } from "./trace-exporter.js";
+import { createNodeHttpFetch } from "./node-http-fetch.js";
 import { createMcpDiscovery, createMcpSupport } from "../../src/engine/mcp-support.js";
 import type { McpSupport } from "../../src/gateway-context.js";
 import type { McpDiscovery } from "../../src/handlers/mcp-discovery.js";
@@ -67,6 +68,7 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
   const mcp = await buildMcp(options, config, logger, metrics);
   const code = options.codeInterpreter ? await startCodeRunner(options.codeInterpreter, logger) : null;
   return createGateway({
+    fetch: createNodeHttpFetch(),
     ...options,
     mcp: mcp.support,
     ...(code ? { codeRunner: code.runner } : {}),

@@ -3,6 +3,7 @@
  */
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/index.js";
 import { silentLogger } from "../../src/observability/logger.js";
+import { createNodeHttpFetch } from "../../adapters/node/node-http-fetch.js";
 import { startMockUpstream, type MockUpstream, type MockUpstreamOptions } from "../../adapters/node/mock-upstream/server.js";
 
 export interface Fixture {
@@ -14,7 +15,8 @@ export interface Fixture {
 
 export async function startFixture(opts: { mock?: MockUpstreamOptions; gateway?: Partial<GatewayOptions> } = {}): Promise<Fixture> {
   const mock = await startMockUpstream(opts.mock ?? {});
-  const gateway = createGateway({ upstream: mock.url, logger: silentLogger, ...opts.gateway });
+  // The Node adapter's upstream fetch, as the CLI uses it (Deno, Bun and workerd tests cover the platform fetch).
+  const gateway = createGateway({ upstream: mock.url, logger: silentLogger, fetch: createNodeHttpFetch(), ...opts.gateway });
   return {
     gateway,
     mock,
