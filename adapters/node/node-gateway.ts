@@ -8,23 +8,20 @@ import type { EnvRecord } from "../../src/config/env-values.js";
 import { createConsoleLogger, type Logger } from "../../src/observability/logger.js";
 import { createGatewayMetrics } from "../../src/observability/metrics.js";
 import { createTracing, disabledTracing } from "../../src/observability/tracing.js";
-import { openStore, startRetentionPurge } from "../../src/store/open-store.js";
+import { openStore, parseDbUrl, startRetentionPurge, type StoreDrivers } from "../../src/store/open-store.js";
 import { openSqliteDriver } from "./sqlite-driver.js";
 import { resolveApiKeysFile } from "./api-keys-file.js";
-import { createPostgresDriver } from "./postgres-driver.js";
-import { createRedisDriver } from "./redis-driver.js";
-import { createNodeTraceExporter } from "./trace-exporter.js";
 import { createNodeHttpFetch } from "./node-http-fetch.js";
 import { createMcpDiscovery, createMcpSupport } from "../../src/engine/mcp-support.js";
 import type { McpSupport } from "../../src/gateway-context.js";
 import type { McpDiscovery } from "../../src/handlers/mcp-discovery.js";
 import type { GatewayMetrics } from "../../src/observability/metrics.js";
-import { McpRuntimeHttpClient } from "../../src/tools/mcp/runtime-http-client.js";
 import type { McpRuntime } from "../../src/tools/mcp/runtime.js";
-import { startCodeRunner, type CodeInterpreterSetup } from "./code-interpreter-setup.js";
-import { startHostedMcpManager } from "./mcp/hosted-manager.js";
-import { loadMcpConfigFile } from "./mcp/load-mcp-config.js";
+import type { CodeInterpreterSetup } from "./code-interpreter-setup.js";
 import { resolveHostWithNodeDns } from "./mcp/resolve-host.js";
+
+// Optional capabilities are imported only when configured: the PostgreSQL and Redis clients, the gRPC exporter,
+// the MCP manager and the Pyodide pool together cost tens of MB of idle memory a default `serve` never uses.
 
 export interface NodeGatewayOptions extends Omit<GatewayOptions, "store" | "env"> {
   env?: EnvRecord;
@@ -42,7 +39,7 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
   const metrics = options.metrics ?? (config.metricsEnabled ? createGatewayMetrics() : null);
   const store = await openStore(
     config.dbPath,
-    { openSqlite: openSqliteDriver, openPostgres: (url) => createPostgresDriver(url, { logger }), openRedis: (host, port) => createRedisDriver(host, port, { logger }) },
+    await storeDrivers(config, logger),
     {
       cacheEnabled: config.cacheEnabled,
       cacheTtlSeconds: config.cacheTtlSeconds,
@@ -61,12 +58,12 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
           enabled: true,
           sampleRatio: config.tracingSampleRatio,
           serviceName: config.otelServiceName,
-          exporter: createNodeTraceExporter({ host: config.otelHost, port: config.otelPort, protocol: config.otelProtocol }),
+          exporter: (await import("./trace-exporter.js")).createNodeTraceExporter({ host: config.otelHost, port: config.otelPort, protocol: config.otelProtocol }),
           logger,
         })
       : disabledTracing);
   const mcp = await buildMcp(options, config, logger, metrics);
-  const code = options.codeInterpreter ? await startCodeRunner(options.codeInterpreter, logger) : null;
+  const code = options.codeInterpreter && options.codeInterpreter.mode !== "disabled" ? await (await import("./code-interpreter-setup.js")).startCodeRunner(options.codeInterpreter, logger) : null;
   return createGateway({
     fetch: createNodeHttpFetch(),
     ...options,
@@ -90,8 +87,12 @@ async function buildMcp(
   metrics: GatewayMetrics | null,
 ): Promise<{ support: McpSupport; discovery: McpDiscovery | null; close: Array<() => Promise<void>> }> {
   let runtime: McpRuntime | null = null;
-  if (options.mcpRuntimeUrl) runtime = new McpRuntimeHttpClient({ baseUrl: options.mcpRuntimeUrl });
-  else if (options.mcpConfigPath) {
+  if (options.mcpRuntimeUrl) {
+    const { McpRuntimeHttpClient } = await import("../../src/tools/mcp/runtime-http-client.js");
+    runtime = new McpRuntimeHttpClient({ baseUrl: options.mcpRuntimeUrl });
+  } else if (options.mcpConfigPath) {
+    const { startHostedMcpManager } = await import("./mcp/hosted-manager.js");
+    const { loadMcpConfigFile } = await import("./mcp/load-mcp-config.js");
     runtime = await startHostedMcpManager({
       config: await loadMcpConfigFile(options.mcpConfigPath),
       startupTimeoutMs: config.mcpStartupTimeoutMs,
@@ -108,4 +109,17 @@ async function buildMcp(
   });
   const rt = runtime;
   return { support, discovery: rt ? createMcpDiscovery(rt) : null, close: rt ? [() => rt.close()] : [] };
+}
+
+async function storeDrivers(config: GatewayConfig, logger: Logger): Promise<StoreDrivers> {
+  const drivers: StoreDrivers = { openSqlite: openSqliteDriver };
+  if (parseDbUrl(config.dbPath).backend === "postgres") {
+    const { createPostgresDriver } = await import("./postgres-driver.js");
+    drivers.openPostgres = (url) => createPostgresDriver(url, { logger });
+  }
+  if (config.cacheEnabled) {
+    const { createRedisDriver } = await import("./redis-driver.js");
+    drivers.openRedis = (host, port) => createRedisDriver(host, port, { logger });
+  }
+  return drivers;
 }

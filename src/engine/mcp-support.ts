@@ -8,7 +8,6 @@ import type { McpTool } from "../core/protocol/request.js";
 import type { McpSupport } from "../gateway-context.js";
 import type { McpDiscovery } from "../handlers/mcp-discovery.js";
 import type { Logger } from "../observability/logger.js";
-import { connectRemoteMcp, RemoteMcpError } from "../tools/mcp/remote-client.js";
 import { buildRemoteMcpHeaders, checkRemoteMcpServerUrl, RemoteMcpPolicyError, type ResolveHost } from "../tools/mcp/remote-policy.js";
 import { McpRuntimeError, McpRuntimeUnreachableError, McpServerUnavailableError, McpToolNotFoundError, McpUnknownServerError, type McpRuntime } from "../tools/mcp/runtime.js";
 import type { McpCaller } from "./gateway-tools.js";
@@ -59,6 +58,8 @@ export function createMcpSupport(opts: McpSupportOptions): McpSupport {
           if (err instanceof RemoteMcpPolicyError) throw invalidRequest(err.message, err.param, "mcp_server_url_rejected");
           throw err;
         }
+        // Loaded on first use: the MCP SDK client costs ~25 MB of memory that a gateway without remote MCP never needs.
+        const { connectRemoteMcp, RemoteMcpError } = await import("../tools/mcp/remote-client.js");
         try {
           const session = await connectRemoteMcp({ server_label: tool.server_label, server_url: url, headers, connectTimeoutMs: remote.connectTimeoutMs, signal, logger: opts.logger });
           const tools = await session.listTools({ timeoutMs: remote.listTimeoutMs, signal }).catch(async (err: unknown) => {

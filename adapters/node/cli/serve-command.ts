@@ -6,8 +6,7 @@ import cluster from "node:cluster";
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
 import { loadGatewayConfig, type GatewayConfig } from "../../../src/config/gateway-config.js";
-import { runMcpRuntimeService } from "../mcp/runtime-service.js";
-import { runCodeInterpreterService } from "../code-interpreter/index.js";
+
 import { createConsoleLogger, type Logger } from "../../../src/observability/logger.js";
 import { createGatewayMetrics } from "../../../src/observability/metrics.js";
 import { UpstreamClient } from "../../../src/upstream/chat-client.js";
@@ -45,6 +44,7 @@ async function runPrimary(flags: ServeFlags, config: GatewayConfig, logger: Logg
   const helpers: Array<() => Promise<void>> = [];
   if (flags.codeInterpreter === "spawn") {
     // One sandbox service for the machine: N workers × a Pyodide pool each would cost N × ~160 MB per interpreter.
+    const { runCodeInterpreterService } = await import("../code-interpreter/index.js");
     const ci = await runCodeInterpreterService({
       host: "127.0.0.1",
       port: flags.codeInterpreterPort,
@@ -58,6 +58,7 @@ async function runPrimary(flags: ServeFlags, config: GatewayConfig, logger: Logg
     helpers.push(() => ci.close());
   }
   if (flags.mcpConfig) {
+    const { runMcpRuntimeService } = await import("../mcp/runtime-service.js");
     const mcp = await runMcpRuntimeService({
       host: "127.0.0.1",
       port: flags.mcpPort,
