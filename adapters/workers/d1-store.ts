@@ -13,31 +13,8 @@ import type { Logger } from "../../src/observability/logger.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { assertStorable, decodeRecord, encodeRecord, expiryCutoff, nowSeconds } from "../../src/store/record-codec.js";
 import { StoreError, type ResponseStore, type StoredResponseRecord } from "../../src/store/response-store.js";
+import { CREATE_INDEXES_SQL, CREATE_TABLE_SQL, hasExpectedColumns } from "../../src/store/sqlite-schema.js";
 import type { D1Database } from "./workers-types.js";
-
-const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS responses_state (
-  response_id TEXT PRIMARY KEY NOT NULL,
-  previous_response_id TEXT,
-  model TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER,
-  schema_version INTEGER NOT NULL,
-  state_json TEXT NOT NULL
-)`;
-const CREATE_INDEXES = [
-  "CREATE INDEX IF NOT EXISTS ix_responses_state_created_at ON responses_state (created_at)",
-  "CREATE INDEX IF NOT EXISTS ix_responses_state_expires_at ON responses_state (expires_at)",
-];
-
-const EXPECTED_COLUMNS: Record<string, string> = {
-  response_id: "TEXT",
-  previous_response_id: "TEXT",
-  model: "TEXT",
-  created_at: "INTEGER",
-  expires_at: "INTEGER",
-  schema_version: "INTEGER",
-  state_json: "TEXT",
-};
 
 /** Rows per purge statement: D1 limits a query's duration, so a large purge is cut into batches. */
 const PURGE_BATCH = 500;
@@ -68,15 +45,14 @@ export class D1Store implements ResponseStore {
   }
 
   async init(): Promise<void> {
-    await this.attempt("init", undefined, true, () => this.db.prepare(CREATE_TABLE).run());
+    await this.attempt("init", undefined, true, () => this.db.prepare(CREATE_TABLE_SQL).run());
     // Checked before the indexes, which would otherwise fail first with a less helpful "no such column".
     const info = await this.attempt("init", undefined, true, () => this.db.prepare("PRAGMA table_info(responses_state)").all<{ name: string; type: string }>());
-    const actual = Object.fromEntries(info.results.map((r) => [r.name, String(r.type).toUpperCase()]));
-    const same = info.results.length === Object.keys(EXPECTED_COLUMNS).length && Object.entries(EXPECTED_COLUMNS).every(([name, type]) => actual[name] === type);
-    if (!same) {
+    if (!hasExpectedColumns(info.results)) {
+      const actual = Object.fromEntries(info.results.map((r) => [r.name, r.type]));
       throw new StoreError(`D1 table responses_state has an incompatible layout (created by another program?): columns ${JSON.stringify(actual)}. Bind a new D1 database.`, "failed");
     }
-    await this.attempt("init", undefined, true, () => this.db.batch(CREATE_INDEXES.map((sql) => this.db.prepare(sql))));
+    await this.attempt("init", undefined, true, () => this.db.batch(CREATE_INDEXES_SQL.map((sql) => this.db.prepare(sql))));
   }
 
   async put(record: StoredResponseRecord): Promise<void> {

@@ -12,6 +12,7 @@ import { silentLogger } from "../observability/logger.js";
 import { StoreError, type ResponseStore, type StoredResponseRecord } from "./response-store.js";
 import { assertStorable, decodeRecord, encodeRecord, expiryCutoff, nowSeconds } from "./record-codec.js";
 import { isSqliteBusyError, type SqliteDriver, type SqliteStatement } from "./sqlite-driver.js";
+import { CREATE_INDEXES_SQL, CREATE_TABLE_SQL, hasExpectedColumns } from "./sqlite-schema.js";
 
 export interface SqliteStoreOptions {
   logger?: Logger;
@@ -21,30 +22,7 @@ export interface SqliteStoreOptions {
   busyRetries?: number;
 }
 
-const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS responses_state (
-  response_id TEXT PRIMARY KEY NOT NULL,
-  previous_response_id TEXT,
-  model TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER,
-  schema_version INTEGER NOT NULL,
-  state_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ix_responses_state_created_at ON responses_state (created_at);
-CREATE INDEX IF NOT EXISTS ix_responses_state_expires_at ON responses_state (expires_at);
-`;
-
-/** Declared column types of the table above; anything else was created by another program (see checkSchema). */
-const EXPECTED_COLUMNS: Record<string, string> = {
-  response_id: "TEXT",
-  previous_response_id: "TEXT",
-  model: "TEXT",
-  created_at: "INTEGER",
-  expires_at: "INTEGER",
-  schema_version: "INTEGER",
-  state_json: "TEXT",
-};
+const SCHEMA_SQL = [CREATE_TABLE_SQL, ...CREATE_INDEXES_SQL].join(";\n");
 
 /** Rows removed per purge statement, so a big purge never holds the write lock long enough to stall other workers. */
 const PURGE_BATCH = 500;
@@ -219,11 +197,8 @@ export class SqliteStore implements ResponseStore {
    */
   private checkSchema(): void {
     const rows = this.db.prepare("PRAGMA table_info(responses_state)").all() as { name: string; type: string }[];
-    const actual = Object.fromEntries(rows.map((r) => [r.name, String(r.type).toUpperCase()]));
-    const same =
-      rows.length === Object.keys(EXPECTED_COLUMNS).length &&
-      Object.entries(EXPECTED_COLUMNS).every(([name, type]) => actual[name] === type);
-    if (!same) {
+    if (!hasExpectedColumns(rows)) {
+      const actual = Object.fromEntries(rows.map((r) => [r.name, r.type]));
       throw new StoreError(
         "SQLite table responses_state has an incompatible layout (created by another program, e.g. the Python " +
           `vllm-responses?): columns ${JSON.stringify(actual)}. Point VR_DB_PATH at a new database file.`,
