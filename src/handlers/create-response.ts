@@ -95,7 +95,12 @@ async function create(gw: GatewayContext, request: Request, requestId: string | 
   const cleanup = (): void => {
     if (cleaned) return;
     cleaned = true;
-    gw.metrics?.gatewayOverhead(RESPONSES_ROUTE, (setupMs + timing.gatewayMs) / 1000);
+    const overheadMs = setupMs + timing.gatewayMs;
+    gw.metrics?.gatewayOverhead(RESPONSES_ROUTE, overheadMs / 1000);
+    // VR_LOG_TIMINGS: where one response's time went, without any of its content.
+    if (gw.config.logTimings) {
+      gw.logger.info("response timings", { request_id: requestId, response_id: response.id, total_ms: round(performance.now() - started), gateway_ms: round(overheadMs), setup_ms: round(setupMs), stream: req.stream });
+    }
     void mcp.close();
   };
 
@@ -310,4 +315,8 @@ function listToolsItems(gw: GatewayContext, tools: readonly ToolDeclaration[], i
     items.push({ type: "mcp_list_tools", id: gw.newId("mcpl"), server_label: tool.server_label, tools: (inventory.get(tool.server_label) ?? []).map((t) => ({ name: t.name, description: t.description, input_schema: t.input_schema })), error: null });
   }
   return items;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

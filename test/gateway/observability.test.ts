@@ -146,3 +146,19 @@ describe("tracing end to end over OTLP gRPC", () => {
     expect(spans.find((s) => s.name === "store get")!.attributes["db.system.name"]).toBe("memory");
   });
 });
+
+describe("VR_LOG_TIMINGS", () => {
+  it("logs one timing line per response, with no content", async () => {
+    const lines: Array<{ msg: string; fields?: Record<string, unknown> }> = [];
+    const logger = { debug() {}, warn() {}, error() {}, info: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, fields }) };
+    const fx = await startFixture({ gateway: { env: { VR_LOG_TIMINGS: "true" }, logger } });
+    const body = await (await fx.post({ model: "mock-model", input: "private words" })).json();
+    await fx.close();
+    const timing = lines.filter((l) => l.msg === "response timings");
+    expect(timing).toHaveLength(1);
+    expect(timing[0].fields).toMatchObject({ response_id: body.id, stream: false });
+    expect(timing[0].fields!.gateway_ms as number).toBeGreaterThan(0);
+    expect(timing[0].fields!.total_ms as number).toBeGreaterThanOrEqual(timing[0].fields!.gateway_ms as number);
+    expect(JSON.stringify(lines)).not.toContain("private words");
+  });
+});
