@@ -33,12 +33,9 @@ export function buildApp(parts: AppParts): Hono<{ Variables: AppVariables }> {
   app.use("*", observeHttp({ metrics: parts.metrics, tracing, metricsPath: gw.config.metricsPath }));
   app.use("*", admission(gw));
 
-  /** Headers forwarded upstream: request id and the W3C trace context of this request's span. */
-  const forwardHeaders = (c: Context<{ Variables: AppVariables }>): Headers => {
-    const h = new Headers({ "x-request-id": c.get("requestId") });
-    tracing.inject(otelContextOf(c), h);
-    return h;
-  };
+  /** Headers forwarded upstream: the request id. */
+  // The W3C trace context is added per upstream call by its own CLIENT span (engine, passthrough), not here.
+  const forwardHeaders = (c: Context<{ Variables: AppVariables }>): Headers => new Headers({ "x-request-id": c.get("requestId") });
 
   app.get("/health", (c) => c.json({}));
   if (gw.config.metricsEnabled && parts.renderMetrics) {

@@ -204,7 +204,7 @@ async function openUpstream(ctx: EngineContext, body: ChatRequest): Promise<{ st
   const url = `${ctx.upstream.baseUrl}/chat/completions`;
   const { span, context } = ctx.tracing.startSpan(
     "POST /v1/chat/completions",
-    { kind: SpanKind.CLIENT, attributes: { "http.request.method": "POST", "url.full": url, "server.address": new URL(url).hostname, "gen_ai.request.model": body.model } },
+    { kind: SpanKind.CLIENT, attributes: { "http.request.method": "POST", "url.full": url, "server.address": ctx.upstream.host, "gen_ai.request.model": body.model } },
     ctx.traceContext,
   );
   const headers = new Headers(ctx.forwardHeaders);

@@ -37,10 +37,17 @@ export class TimeoutReason extends Error {
 }
 
 export class UpstreamClient {
+  private hostName: string | undefined;
   constructor(private readonly opts: UpstreamOptions) {}
 
   get baseUrl(): string {
     return this.opts.baseUrl;
+  }
+
+  /** The upstream's host name, for span attributes (parsed once, not per call). */
+  get host(): string {
+    this.hostName ??= new URL(this.opts.baseUrl).hostname;
+    return this.hostName;
   }
 
   /** Opens a streamed chat completion; resolves once 2xx headers arrived, else throws GatewayError. */
