@@ -22,6 +22,7 @@ import { SpanKind, SpanStatusCode, type Context, type Span } from "@opentelemetr
 import type { ChatRequest } from "../core/protocol/chat.js";
 import type { Tracing } from "../observability/tracing.js";
 import { describeFetchError } from "../upstream/chat-client.js";
+import { IdleWatchdog } from "../upstream/idle-watchdog.js";
 import { executeGatewayCalls, type CodeRunner, type McpCaller, type ToolContext } from "./gateway-tools.js";
 
 export interface EngineContext {
@@ -226,7 +227,7 @@ async function* pumpTurn(stream: ReadableStream<Uint8Array>, ctx: EngineContext)
   const reader = stream.getReader();
   const decoder = new UpstreamSseDecoder();
   let sawDone = false;
-  const watchdog = new IdleWatchdog(reader, ctx.idleTimeoutMs, ctx.logger);
+  const watchdog = new IdleWatchdog(reader, ctx.idleTimeoutMs, () => new InBandError("upstream_timeout", `The upstream sent nothing for ${Math.round(ctx.idleTimeoutMs / 1000)} s mid-stream.`), ctx.logger);
   try {
     for (;;) {
       const read = await watchdog.read();
@@ -265,44 +266,6 @@ async function* pumpTurn(stream: ReadableStream<Uint8Array>, ctx: EngineContext)
   const { events, turn } = ctx.composer.endTurn();
   if (events.length > 0) yield events;
   return turn;
-}
-
-/**
- * The idle timeout between upstream chunks. One coarse interval per turn instead of a timer per chunk: only time
- * spent *waiting on the upstream* counts, not time the gateway is held back by a slow client (back-pressure).
- */
-class IdleWatchdog {
-  private waitingSince = 0;
-  private fired = false;
-  private readonly timer: ReturnType<typeof setInterval>;
-
-  constructor(
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
-    private readonly idleMs: number,
-    logger: Logger,
-  ) {
-    this.timer = setInterval(() => {
-      if (this.fired || this.waitingSince === 0 || performance.now() - this.waitingSince < idleMs) return;
-      this.fired = true;
-      // Cancelling resolves the pending read; read() then reports the timeout.
-      reader.cancel("upstream idle timeout").catch((err: unknown) => logger.debug("cancel after idle timeout", { error: err as Error }));
-    }, Math.max(10, Math.min(1000, idleMs / 4)));
-  }
-
-  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    this.waitingSince = performance.now();
-    try {
-      const result = await this.reader.read();
-      if (this.fired) throw new InBandError("upstream_timeout", `The upstream sent nothing for ${Math.round(this.idleMs / 1000)} s mid-stream.`);
-      return result;
-    } finally {
-      this.waitingSince = 0;
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
 }
 
 function asInBand(err: unknown): InBandError {

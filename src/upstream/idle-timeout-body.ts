@@ -5,35 +5,30 @@
  * and the upstream request is cancelled. Pull-based (high-water mark 0): nothing is read ahead.
  */
 import { upstreamTimeout } from "../core/errors.js";
+import { IdleWatchdog } from "./idle-watchdog.js";
 
 export function withIdleTimeout(source: ReadableStream<Uint8Array>, idleMs: number): ReadableStream<Uint8Array> {
   const reader = source.getReader();
+  const watchdog = new IdleWatchdog(reader, idleMs, () => upstreamTimeout(`the upstream sent nothing for ${idleMs / 1000} s mid-response`), null);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const stalled = new Promise<"stalled">((resolve) => {
-          timer = setTimeout(() => resolve("stalled"), idleMs);
-        });
-        let result: ReadableStreamReadResult<Uint8Array> | "stalled";
+        let result: ReadableStreamReadResult<Uint8Array>;
         try {
-          result = await Promise.race([reader.read(), stalled]);
+          result = await watchdog.read();
         } catch (err) {
+          // A silent upstream (or a broken one): fail the body so the server drops the connection.
+          watchdog.stop();
           controller.error(err);
           return;
-        } finally {
-          clearTimeout(timer);
         }
-        if (result === "stalled") {
-          const err = upstreamTimeout(`the upstream sent nothing for ${idleMs / 1000} s mid-response`);
-          controller.error(err);
-          await reader.cancel(err);
-          return;
-        }
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
+        if (result.done) {
+          watchdog.stop();
+          controller.close();
+        } else controller.enqueue(result.value);
       },
       cancel(reason) {
+        watchdog.stop();
         return reader.cancel(reason);
       },
     },
