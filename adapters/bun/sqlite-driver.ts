@@ -5,7 +5,7 @@
  * Loaded with a computed specifier because the project type-checks with Node's types, where `bun:sqlite` does not
  * exist.
  */
-import type { SqliteDriver, SqliteValue } from "../../src/store/sqlite-driver.js";
+import { sqliteDriverFrom, type SqliteDriver, type SqliteValue } from "../../src/store/sqlite-driver.js";
 
 interface BunSqliteStatement {
   run(...params: SqliteValue[]): { changes: number };
@@ -24,19 +24,5 @@ interface BunSqliteModule {
 export async function loadBunSqliteDriver(): Promise<(path: string) => SqliteDriver> {
   const specifier = "bun:sqlite";
   const { Database } = (await import(specifier)) as BunSqliteModule;
-  return (path) => {
-    const db = new Database(path, { create: true, readwrite: true });
-    return {
-      exec: (sql) => db.exec(sql),
-      prepare: (sql) => {
-        const statement = db.prepare(sql);
-        return {
-          run: (...params) => statement.run(...params),
-          get: (...params) => statement.get(...params),
-          all: (...params) => statement.all(...params),
-        };
-      },
-      close: () => db.close(),
-    };
-  };
+  return (path) => sqliteDriverFrom(new Database(path, { create: true, readwrite: true }));
 }

@@ -5,7 +5,7 @@
  * Loaded with a computed specifier because the project's type-check uses Node 20's types, which have no
  * `node:sqlite` (Node added it in 22); the runtime module is Deno's own implementation.
  */
-import type { SqliteDriver, SqliteValue } from "../../src/store/sqlite-driver.js";
+import { sqliteDriverFrom, type SqliteDriver, type SqliteValue } from "../../src/store/sqlite-driver.js";
 
 interface NodeSqliteStatement {
   run(...params: SqliteValue[]): { changes: number | bigint };
@@ -24,19 +24,5 @@ interface NodeSqliteModule {
 export async function loadNodeSqliteDriver(): Promise<(path: string) => SqliteDriver> {
   const specifier = "node:sqlite";
   const { DatabaseSync } = (await import(specifier)) as NodeSqliteModule;
-  return (path) => {
-    const db = new DatabaseSync(path);
-    return {
-      exec: (sql) => db.exec(sql),
-      prepare: (sql) => {
-        const statement = db.prepare(sql);
-        return {
-          run: (...params) => statement.run(...params),
-          get: (...params) => statement.get(...params),
-          all: (...params) => statement.all(...params),
-        };
-      },
-      close: () => db.close(),
-    };
-  };
+  return (path) => sqliteDriverFrom(new DatabaseSync(path));
 }

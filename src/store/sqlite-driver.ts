@@ -35,3 +35,34 @@ export function isSqliteBusyError(err: unknown): boolean {
   }
   return false;
 }
+
+/** What better-sqlite3, `bun:sqlite` and `node:sqlite` databases have in common, loosely typed. */
+export interface SqliteDatabaseLike {
+  exec(sql: string): unknown;
+  prepare(sql: string): {
+    run(...params: SqliteValue[]): { changes: number | bigint };
+    get(...params: SqliteValue[]): unknown;
+    all(...params: SqliteValue[]): unknown[];
+  };
+  close(): unknown;
+}
+
+/** The one adapter from a driver's database object to SqliteDriver, used by every runtime's driver file. */
+export function sqliteDriverFrom(db: SqliteDatabaseLike): SqliteDriver {
+  return {
+    exec: (sql) => {
+      db.exec(sql);
+    },
+    prepare: (sql) => {
+      const statement = db.prepare(sql);
+      return {
+        run: (...params) => statement.run(...params),
+        get: (...params) => statement.get(...params),
+        all: (...params) => statement.all(...params),
+      };
+    },
+    close: () => {
+      db.close();
+    },
+  };
+}
