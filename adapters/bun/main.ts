@@ -7,14 +7,11 @@
  * The only file that calls Bun's own APIs (serve, env); signals use `process`, which Bun implements.
  */
 import { createConsoleLogger } from "../../src/observability/logger.js";
-import { resolveHostWithNodeDns } from "../node/mcp/resolve-host.js";
-import { resolveApiKeysFile } from "../node/api-keys-file.js";
-import { createPostgresDriver } from "../node/postgres-driver.js";
-import { createRedisDriver } from "../node/redis-driver.js";
 import { baseUrl, createPortableGateway, listenAddress } from "../shared/portable-gateway.js";
 import { bunApi } from "./bun-api.js";
 import { loadBunSqliteDriver } from "./sqlite-driver.js";
 import { createGracefulStop } from "../shared/graceful-stop.js";
+import { nodeCompatibleCapabilities } from "../shared/node-compatible-capabilities.js";
 
 /** How long open requests and streams may take to finish after SIGINT/SIGTERM (the Node CLI's default). */
 const GRACEFUL_TIMEOUT_MS = 30_000;
@@ -27,13 +24,7 @@ async function main(): Promise<void> {
   const gateway = await createPortableGateway(env, {
     runtime: "bun",
     openSqlite: await loadBunSqliteDriver(),
-    openPostgres: (url) => createPostgresDriver(url, { logger }),
-    openRedis: (host, port) => createRedisDriver(host, port, { logger }),
-    // Bun's node:dns `lookup` is getaddrinfo, the resolver its fetch connects through.
-    resolveHost: resolveHostWithNodeDns,
-    purgeTimer: true,
-    // VR_API_KEYS_FILE through node:fs, which this runtime implements.
-    resolveConfig: resolveApiKeysFile,
+    ...nodeCompatibleCapabilities(logger),
     logger,
   });
 

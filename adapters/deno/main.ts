@@ -8,14 +8,11 @@
  * The only file that calls Deno's own APIs (serve, env, signals); everything else is the shared portable glue.
  */
 import { createConsoleLogger } from "../../src/observability/logger.js";
-import { resolveHostWithNodeDns } from "../node/mcp/resolve-host.js";
-import { resolveApiKeysFile } from "../node/api-keys-file.js";
-import { createPostgresDriver } from "../node/postgres-driver.js";
-import { createRedisDriver } from "../node/redis-driver.js";
 import { baseUrl, createPortableGateway, listenAddress } from "../shared/portable-gateway.js";
 import { denoApi } from "./deno-api.js";
 import { loadNodeSqliteDriver } from "./sqlite-driver.js";
 import { createGracefulStop } from "../shared/graceful-stop.js";
+import { nodeCompatibleCapabilities } from "../shared/node-compatible-capabilities.js";
 
 /** How long open requests and streams may take to finish after SIGINT/SIGTERM (the Node CLI's default). */
 const GRACEFUL_TIMEOUT_MS = 30_000;
@@ -28,14 +25,7 @@ async function main(): Promise<void> {
   const gateway = await createPortableGateway(env, {
     runtime: "deno",
     openSqlite: await loadNodeSqliteDriver(),
-    openPostgres: (url) => createPostgresDriver(url, { logger }),
-    openRedis: (host, port) => createRedisDriver(host, port, { logger }),
-    // Deno's node:dns `lookup` is getaddrinfo, the resolver its fetch connects through (Deno.resolveDns is not:
-    // it skips /etc/hosts, so a policy check with it could pass a name fetch then sends somewhere private).
-    resolveHost: resolveHostWithNodeDns,
-    purgeTimer: true,
-    // VR_API_KEYS_FILE through node:fs, which this runtime implements.
-    resolveConfig: resolveApiKeysFile,
+    ...nodeCompatibleCapabilities(logger),
     logger,
   });
 
