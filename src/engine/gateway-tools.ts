@@ -88,8 +88,11 @@ async function runOne(call: TurnToolCall, ctx: ToolContext): Promise<Outcome> {
     outcome = { ok: false, text: null, error: `Tool execution failed: ${(err as Error).message}` };
   }
   ctx.onExecuted(kind, (performance.now() - started) / 1000, outcome.ok);
-  if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR });
-  span.end();
+  const endedAt = performance.now();
+  ctx.tracing.later(() => {
+    if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end(endedAt);
+  });
   return outcome;
 }
 

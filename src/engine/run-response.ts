@@ -113,15 +113,15 @@ export async function* runResponse(ctx: EngineContext): AsyncGenerator<ResponseE
   try {
     for (;;) {
       let turn: TurnResult;
+      let failure: string | null = null;
       try {
         turn = yield* pumpTurn(stream, ctx);
       } catch (err) {
         // The upstream failed after its headers: the CLIENT span records it (by kind, never by content).
-        turnSpan.setAttribute("error.type", err instanceof InBandError ? err.code : (err as Error).name);
-        turnSpan.setStatus({ code: SpanStatusCode.ERROR });
+        failure = err instanceof InBandError ? err.code : (err as Error).name;
         throw err;
       } finally {
-        turnSpan.end();
+        endTurnSpan(ctx, turnSpan, failure);
       }
       lastFinish = turn.finish_reason;
       for (const call of turn.calls) ctx.onToolRequested(call.route.kind);
@@ -212,14 +212,30 @@ async function openUpstream(ctx: EngineContext, body: ChatRequest): Promise<{ st
   ctx.tracing.inject(context, headers);
   try {
     const stream = await ctx.upstream.openChatStream(body, ctx.signal, headers);
-    span.setAttribute("http.response.status_code", 200);
     return { stream, span };
   } catch (err) {
-    span.setAttribute("error.type", err instanceof GatewayError ? (err.code ?? String(err.status)) : (err as Error).name);
-    span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
+    const failure = err instanceof GatewayError ? (err.code ?? String(err.status)) : (err as Error).name;
+    const endedAt = performance.now();
+    ctx.tracing.later(() => {
+      span.setAttribute("error.type", failure);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end(endedAt);
+    });
     throw err;
   }
+}
+
+/** Ends a turn's CLIENT span when its stream ended (the SDK's work runs after the response, `Tracing.later`). */
+function endTurnSpan(ctx: EngineContext, span: Span, failure: string | null): void {
+  const endedAt = performance.now();
+  ctx.tracing.later(() => {
+    span.setAttribute("http.response.status_code", 200);
+    if (failure !== null) {
+      span.setAttribute("error.type", failure);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end(endedAt);
+  });
 }
 
 /** Reads one upstream turn to its end, yielding the composed events as chunks arrive. */

@@ -5,17 +5,29 @@
 import { SpanKind, SpanStatusCode, type Context } from "@opentelemetry/api";
 import type { Tracing } from "./tracing.js";
 
+/**
+ * A store operation's span is recorded after the fact: nothing propagates from it, so only its start and end
+ * times are taken on the request's path and the span itself is made by `Tracing.later`.
+ */
 export async function inStoreSpan<T>(tracing: Tracing, parent: Context, operation: "get" | "put" | "delete", backend: string, fn: () => Promise<T>): Promise<T> {
   if (!tracing.enabled) return fn();
-  const { span } = tracing.startSpan(`store ${operation}`, { kind: SpanKind.CLIENT, attributes: { "db.operation.name": operation, "db.system.name": backend } }, parent);
+  const startedAt = performance.now();
+  let failure: Error | null = null;
   try {
     return await fn();
   } catch (err) {
-    span.setAttribute("error.type", (err as Error).name);
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    failure = err as Error;
     throw err;
   } finally {
-    span.end();
+    const endedAt = performance.now();
+    tracing.later(() => {
+      const { span } = tracing.startSpan(`store ${operation}`, { kind: SpanKind.CLIENT, attributes: { "db.operation.name": operation, "db.system.name": backend }, startTime: startedAt }, parent);
+      if (failure) {
+        span.setAttribute("error.type", failure.name);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end(endedAt);
+    });
   }
 }
 
@@ -24,17 +36,27 @@ export async function inUpstreamSpan(tracing: Tracing, parent: Context, name: st
   if (!tracing.enabled) return fn();
   const { span, context } = tracing.startSpan(name, { kind: SpanKind.CLIENT, attributes: { "url.full": url, "server.address": new URL(url).hostname } }, parent);
   tracing.inject(context, headers);
+  let status = 0;
+  let failure: Error | null = null;
   try {
     const res = await fn();
-    span.setAttribute("http.response.status_code", res.status);
-    if (res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    status = res.status;
     return res;
   } catch (err) {
-    span.setAttribute("error.type", (err as Error).name);
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    failure = err as Error;
     throw err;
   } finally {
     // Ends when vLLM's headers arrived; a streamed passthrough body is then piped unchanged.
-    span.end();
+    const endedAt = performance.now();
+    tracing.later(() => {
+      if (failure) {
+        span.setAttribute("error.type", failure.name);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      } else {
+        span.setAttribute("http.response.status_code", status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end(endedAt);
+    });
   }
 }

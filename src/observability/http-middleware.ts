@@ -100,11 +100,7 @@ export function observeHttp(options: ObserveHttpOptions): MiddlewareHandler<{ Va
       // Hono hands thrown Errors to app.onError, so only non-Error throws get here; Hono answers those with 500.
       metrics?.httpInFlightDec();
       metrics?.observeHttpRequest(method, route, 500, (performance.now() - startedAt) / 1000);
-      if (span) {
-        span.setAttributes({ "http.response.status_code": 500, "error.type": "500" });
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-      }
+      if (span && tracing) endServerSpan(tracing, span, 500);
       throw error;
     }
 
@@ -112,17 +108,9 @@ export function observeHttp(options: ObserveHttpOptions): MiddlewareHandler<{ Va
     const status = res.status;
     metrics?.httpInFlightDec();
     metrics?.observeHttpRequest(method, route, status, (performance.now() - startedAt) / 1000);
-    if (span) {
-      span.setAttribute("http.response.status_code", status);
-      // Server spans: only 5xx are errors; 4xx are the client's (HTTP semantic conventions, span status).
-      if (status >= 500) {
-        span.setAttribute("error.type", String(status));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-    }
 
     if (!isEventStream(res)) {
-      span?.end();
+      if (span && tracing) endServerSpan(tracing, span, status);
       return;
     }
     metrics?.sseOpened();
@@ -131,15 +119,31 @@ export function observeHttp(options: ObserveHttpOptions): MiddlewareHandler<{ Va
     const body = observeStreamEnd(res.body!, (end: StreamEnd) => {
       onStreamEnd?.();
       metrics?.sseClosed(route, (performance.now() - startedAt) / 1000);
-      if (!streamSpan) return;
-      if (end.kind === "cancelled") streamSpan.addEvent("client disconnected");
-      if (end.kind === "error") {
-        // The error's name only: messages can quote upstream output, which spans must never carry.
-        streamSpan.setAttribute("error.type", end.error instanceof Error ? end.error.name : "stream_error");
-        streamSpan.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      streamSpan.end();
+      if (streamSpan && tracing) endServerSpan(tracing, streamSpan, status, end);
     });
     c.res = new Response(body, { status, statusText: res.statusText, headers: res.headers });
   };
+}
+
+/**
+ * Ends the SERVER span with its final attributes. The end time is now; the SDK's work (attributes, status, handing
+ * the span to the exporter) runs after the response went out (`Tracing.later`).
+ */
+function endServerSpan(tracing: Tracing, span: Span, status: number, end?: StreamEnd): void {
+  const endedAt = performance.now();
+  tracing.later(() => {
+    span.setAttribute("http.response.status_code", status);
+    // Server spans: only 5xx are errors; 4xx are the client's (HTTP semantic conventions, span status).
+    if (status >= 500) {
+      span.setAttribute("error.type", String(status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    if (end?.kind === "cancelled") span.addEvent("client disconnected", endedAt);
+    if (end?.kind === "error") {
+      // The error's name only: messages can quote upstream output, which spans must never carry.
+      span.setAttribute("error.type", end.error instanceof Error ? end.error.name : "stream_error");
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end(endedAt);
+  });
 }

@@ -20,30 +20,48 @@ import {
   type TextMapGetter,
   type TextMapSetter,
 } from "@opentelemetry/api";
-import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from "@opentelemetry/core";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
-  type ReadableSpan,
+  type Sampler,
   type SpanExporter,
+  type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "./logger.js";
+import { LoggingSpanExporter } from "./logging-span-exporter.js";
 
 export interface TracingOptions {
   enabled: boolean;
   /** Probability of sampling a trace that has no sampled parent (`VR_TRACING_SAMPLE_RATIO`), clamped to [0, 1]. */
   sampleRatio: number;
   serviceName: string;
-  /** Where finished spans go. `null` with `enabled: true` still creates and propagates trace context. */
+  /**
+   * Where finished spans go, batched on this thread. `null` with `enabled: true` (and no `spanProcessor`) still
+   * creates and propagates trace context.
+   */
   exporter: SpanExporter | null;
+  /**
+   * Instead of `exporter`: an adapter's own pipeline for finished spans. The Node adapter hands them to a worker
+   * thread that batches, encodes and sends them, so OTLP encoding never runs on the event loop that serves requests
+   * (adapters/node/trace-export). Flushed and shut down with the provider.
+   */
+  spanProcessor?: SpanProcessor;
   logger: Logger;
   /** Batch delay; short so traces show up promptly and little is lost when a worker is killed. Default 500 ms. */
   scheduledDelayMillis?: number;
   /** Extra resource attributes. `service.instance.id` defaults to a random UUID per gateway instance (per worker). */
   resourceAttributes?: Attributes;
+  /**
+   * How `later` runs its work: after the I/O callback that is running now (so after a response it wrote went out)
+   * and before the next one. Node passes `setImmediate`; the default `setTimeout(…, 0)` is the web-standard stand-in.
+   */
+  schedule?: (work: () => void) => void;
 }
 
 export interface StartedSpan {
@@ -58,7 +76,15 @@ export interface Tracing {
   extract(headers: Headers): Context;
   /** Writes `traceparent`/`tracestate` for the span active in `ctx` (no-op when there is none). */
   inject(ctx: Context, headers: Headers): void;
-  startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes }, parent: Context): StartedSpan;
+  /** `startTime`: a `performance.now()` value, for a span recorded after the fact (see `later`). */
+  startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes; startTime?: number }, parent: Context): StartedSpan;
+  /**
+   * Span bookkeeping that need not hold up a response: ending spans (with the end time taken when `later` is
+   * called, `span.end(endedAt)`), setting their final attributes, creating spans recorded after the fact. It runs
+   * once the response being produced has been written, not on the request's path; `forceFlush` and `shutdown` run
+   * whatever is still queued first. Disabled tracing runs `work` at once.
+   */
+  later(work: () => void): void;
   /** Exports everything ended so far; rejects (AggregateError) when an export failed — the spans are lost. */
   forceFlush(): Promise<void>;
   /** Flushes and stops; rejects like `forceFlush`. Call on graceful shutdown after the last request finished. */
@@ -81,6 +107,7 @@ export const disabledTracing: Tracing = {
   extract: () => ROOT_CONTEXT,
   inject: () => {},
   startSpan: (_name, _options, parent) => ({ span: NOOP_SPAN, context: parent }),
+  later: (work) => work(),
   forceFlush: async () => {},
   shutdown: async () => {},
 };
@@ -90,14 +117,17 @@ export function createTracing(options: TracingOptions): Tracing {
   if (!Number.isFinite(options.sampleRatio)) {
     throw new RangeError(`tracing sample ratio must be a number in [0, 1], got ${String(options.sampleRatio)}`);
   }
+  if (options.spanProcessor && options.exporter) throw new TypeError("tracing takes an exporter or a span processor, not both");
   const ratio = Math.min(1, Math.max(0, options.sampleRatio));
-  const spanProcessors = options.exporter
-    ? [
-        new BatchSpanProcessor(new LoggingSpanExporter(options.exporter, options.logger), {
-          scheduledDelayMillis: options.scheduledDelayMillis ?? 500,
-        }),
-      ]
-    : [];
+  const spanProcessors = options.spanProcessor
+    ? [options.spanProcessor]
+    : options.exporter
+      ? [
+          new BatchSpanProcessor(new LoggingSpanExporter(options.exporter, options.logger), {
+            scheduledDelayMillis: options.scheduledDelayMillis ?? 500,
+          }),
+        ]
+      : [];
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
       // One id per gateway instance tells cluster workers (and replicas) apart in the trace backend.
@@ -106,11 +136,25 @@ export function createTracing(options: TracingOptions): Tracing {
       "service.name": options.serviceName,
     }),
     // ParentBased: an upstream caller's sampling decision wins, so traces are never cut in half at the gateway.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
+    sampler: new ParentBasedSampler({ root: rootSampler(ratio) }),
     spanProcessors,
   });
   const tracer = provider.getTracer("vllm-responses");
   const propagator = new W3CTraceContextPropagator();
+  const schedule = options.schedule ?? ((work: () => void) => void setTimeout(work, 0));
+  let queued: Array<() => void> = [];
+  const runQueued = (): void => {
+    const work = queued;
+    queued = [];
+    for (const item of work) {
+      try {
+        item();
+      } catch (error) {
+        // One span's bookkeeping failing must not cost the others theirs; it is a bug, so it is logged loudly.
+        options.logger.error("span bookkeeping failed", { error: error as Error });
+      }
+    }
+  };
 
   return {
     enabled: true,
@@ -120,9 +164,29 @@ export function createTracing(options: TracingOptions): Tracing {
       const span = tracer.startSpan(name, spanOptions, parent);
       return { span, context: trace.setSpan(parent, span) };
     },
-    forceFlush: () => provider.forceFlush().catch(rethrowAsError),
-    shutdown: () => provider.shutdown().catch(rethrowAsError),
+    later(work) {
+      queued.push(work);
+      if (queued.length === 1) schedule(runQueued);
+    },
+    forceFlush: () => {
+      runQueued();
+      return provider.forceFlush().catch(rethrowAsError);
+    },
+    shutdown: () => {
+      runQueued();
+      return provider.shutdown().catch(rethrowAsError);
+    },
   };
+}
+
+/**
+ * 1 and 0 are the common settings ("trace everything" while debugging, "off" for new traces but follow callers):
+ * the constant samplers decide them without hashing the trace id on every request.
+ */
+function rootSampler(ratio: number): Sampler {
+  if (ratio >= 1) return new AlwaysOnSampler();
+  if (ratio <= 0) return new AlwaysOffSampler();
+  return new TraceIdRatioBasedSampler(ratio);
 }
 
 /** The SDK rejects flushes with an array of per-processor errors; callers get one real Error instead. */
@@ -130,44 +194,4 @@ function rethrowAsError(reason: unknown): never {
   const errors = Array.isArray(reason) ? reason : [reason];
   const messages = errors.map((error) => (error instanceof Error ? error.message : String(error)));
   throw new AggregateError(errors, `trace export failed: ${messages.join("; ")}`);
-}
-
-/**
- * Reports export failures through the gateway logger. The SDK would send them to the global `diag` logger,
- * which is silent unless an embedder installs one — i.e. a missing collector would go unnoticed. While the
- * collector stays down the warning repeats at most once a minute with the number of spans lost meanwhile.
- */
-class LoggingSpanExporter implements SpanExporter {
-  static readonly REPEAT_MS = 60_000;
-  #lastLoggedAt = Number.NEGATIVE_INFINITY;
-  #lostSinceLog = 0;
-
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly logger: Logger,
-  ) {}
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.inner.export(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) this.#reportFailure(result.error, spans.length);
-      resultCallback(result);
-    });
-  }
-
-  #reportFailure(error: Error | undefined, spanCount: number): void {
-    this.#lostSinceLog += spanCount;
-    const now = Date.now();
-    if (now - this.#lastLoggedAt < LoggingSpanExporter.REPEAT_MS) return;
-    this.logger.warn("trace export failed; spans dropped", { error, droppedSpans: this.#lostSinceLog });
-    this.#lastLoggedAt = now;
-    this.#lostSinceLog = 0;
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
 }
