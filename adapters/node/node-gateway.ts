@@ -58,7 +58,14 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
           enabled: true,
           sampleRatio: config.tracingSampleRatio,
           serviceName: config.otelServiceName,
-          exporter: (await import("./trace-exporter.js")).createNodeTraceExporter({ host: config.otelHost, port: config.otelPort, protocol: config.otelProtocol }),
+          exporter: null,
+          // Spans are encoded and sent from a worker thread (gRPC by default, see trace-export/export-thread.ts).
+          spanProcessor: await (await import("./trace-export/export-thread.js")).startTraceExportThread({
+            exporter: { host: config.otelHost, port: config.otelPort, protocol: config.otelProtocol },
+            logger,
+          }),
+          // Span bookkeeping runs right after the I/O callback that wrote a response, before the next request's.
+          schedule: (work) => void setImmediate(work),
           logger,
         })
       : disabledTracing);

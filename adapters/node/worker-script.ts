@@ -1,8 +1,9 @@
 /**
- * Where the worker-thread entry lives. Built code (dist/, the CLI, the bench) uses the compiled sibling
- * `worker/pyodide-worker.js`. Running from TypeScript sources (vitest), worker threads cannot load `.ts`
- * on Node 20, so the worker's small module graph is transpiled once with the `typescript` dev dependency
- * into node_modules/.cache (content-addressed, so edits are picked up and parallel test files share it).
+ * Where a worker-thread entry lives (the Pyodide sandbox, the trace export thread). Built code (dist/, the CLI,
+ * the bench) uses the compiled `.js` file. Running from TypeScript sources (vitest), worker threads cannot load
+ * `.ts` on Node 20, so the worker's module graph (its relative imports; packages resolve from node_modules as
+ * usual) is transpiled once with the `typescript` dev dependency into node_modules/.cache (content-addressed, so
+ * edits are picked up and parallel test files share it).
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -10,14 +11,16 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const entryRelative = "./worker/pyodide-worker";
-
-export async function workerScriptUrl(): Promise<URL> {
-  if (!import.meta.url.endsWith(".ts")) return new URL(`${entryRelative}.js`, import.meta.url);
-  return transpileWorkerGraph(fileURLToPath(new URL(`${entryRelative}.ts`, import.meta.url)));
+/**
+ * `callerUrl`: the caller's `import.meta.url`; `entryRelative`: the entry relative to it, without extension
+ * (`./worker/pyodide-worker`); `cacheName`: the cache directory of this worker's transpiled graph.
+ */
+export async function workerScriptUrl(callerUrl: string, entryRelative: string, cacheName: string): Promise<URL> {
+  if (!callerUrl.endsWith(".ts")) return new URL(`${entryRelative}.js`, callerUrl);
+  return transpileWorkerGraph(fileURLToPath(new URL(`${entryRelative}.ts`, callerUrl)), cacheName);
 }
 
-async function transpileWorkerGraph(entry: string): Promise<URL> {
+async function transpileWorkerGraph(entry: string, cacheName: string): Promise<URL> {
   const root = packageRoot(path.dirname(entry));
   const files = new Map<string, string>();
   const pending = [entry];
@@ -26,7 +29,7 @@ async function transpileWorkerGraph(entry: string): Promise<URL> {
     if (files.has(file)) continue;
     const source = await readFile(file, "utf8");
     files.set(file, source);
-    // The worker's files only use `… from "./x.js"` relative imports (no side-effect or dynamic imports).
+    // Workers' files only use `… from "./x.js"` relative imports (no side-effect or dynamic relative imports).
     for (const match of source.matchAll(/\bfrom\s+["'](\.{1,2}\/[^"']+)\.js["']/g)) {
       pending.push(path.resolve(path.dirname(file), `${match[1]}.ts`));
     }
@@ -35,7 +38,7 @@ async function transpileWorkerGraph(entry: string): Promise<URL> {
   const ts = (await import("typescript")).default;
   const hash = createHash("sha256").update(ts.version);
   for (const [file, source] of [...files].sort(([a], [b]) => a.localeCompare(b))) hash.update(file).update("\0").update(source);
-  const outDir = path.join(root, "node_modules", ".cache", "vllm-responses", "code-interpreter-worker", hash.digest("hex").slice(0, 16));
+  const outDir = path.join(root, "node_modules", ".cache", "vllm-responses", cacheName, hash.digest("hex").slice(0, 16));
   const outEntry = path.join(outDir, path.relative(root, entry).replace(/\.ts$/, ".js"));
   if (existsSync(outEntry)) return pathToFileURL(outEntry);
 

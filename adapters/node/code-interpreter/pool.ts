@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from "../../../src/observability/logger.js"
 import { defaultEgressPolicy, type EgressPolicy } from "../../../src/tools/code-interpreter/egress-policy.js";
 import { type CodeExecutionOptions, type CodeExecutionResult, type CodeExecutor, executionError } from "../../../src/tools/code-interpreter/executor.js";
 import { PyodideSlot, type SlotSettings } from "./pyodide-slot.js";
-import { workerScriptUrl } from "./worker-script.js";
+import { workerScriptUrl } from "../worker-script.js";
 
 export interface PyodidePoolOptions {
   /** Interpreters (worker threads), each ~160 MB and ~3-4 s to start. Default 2. */
@@ -78,7 +78,7 @@ export function createPyodidePool(options: PyodidePoolOptions = {}): PyodidePool
   let consecutiveStartFailures = 0;
   const maxStartFailures = 3;
   let respawnTimer: ReturnType<typeof setTimeout> | undefined;
-  const scriptPromise = workerScriptUrl();
+  const scriptPromise = workerScriptUrl(import.meta.url, "./worker/pyodide-worker", "code-interpreter-worker");
 
   const settings = (script: URL): SlotSettings => ({
     script,
