@@ -5,11 +5,11 @@
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startTraceExportThread, type TraceExportThreadOptions } from "../../adapters/node/trace-export/export-thread.js";
 import { createTracing, type Tracing } from "../../src/observability/tracing.js";
 import { captureLogger } from "../helpers/capture-logger.js";
+import { freePort } from "../setup/services.js";
 import { startOtlpGrpcReceiver } from "../helpers/otlp-grpc-receiver.js";
 import { startOtlpHttpReceiver } from "../helpers/otlp-http-receiver.js";
 import {
@@ -35,14 +35,6 @@ async function threadTracing(exporter: TraceExportThreadOptions["exporter"], log
 }
 const endSpan = (tracing: Tracing, name: string) => tracing.startSpan(name, { kind: SpanKind.INTERNAL }, ROOT_CONTEXT).span.end();
 
-/** A port nothing listens on: the collector is down. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * An OTLP/gRPC receiver like test/helpers' that also keeps each span's `trace_state` and status message, which

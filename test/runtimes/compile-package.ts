@@ -3,7 +3,7 @@
  * the repository's node_modules linked in as its dependencies. Tests that run compiled code use it instead of the
  * repository's dist/, so they never see a stale build and never race another test that is rewriting dist/.
  *
- * Only the given entries' import graph is compiled (with tsconfig.build.json's options), so the output for those
+ * Only the given entries' import graph (plus the Node worker-thread entries, see test/helpers/worker-entries.ts) is compiled (with tsconfig.build.json's options), so the output for those
  * files is what `npm run build` produces (JavaScript and declarations; type errors are left to the type-check).
  */
 import { execFile } from "node:child_process";
@@ -11,6 +11,7 @@ import { cp, mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { withWorkerEntries } from "../helpers/worker-entries.js";
 import { REPO_ROOT } from "./runtime-process.js";
 
 export interface CompiledPackage {
@@ -28,7 +29,7 @@ export async function compilePackage(name: string, entries: string[], parent?: s
       extends: join(REPO_ROOT, "tsconfig.build.json"),
       // noCheck: emit only — type errors are `npm run typecheck`'s job, and checking here would double the time.
       compilerOptions: { rootDir: REPO_ROOT, outDir: join(dir, "dist"), typeRoots: [join(REPO_ROOT, "node_modules/@types")], sourceMap: false, noCheck: true },
-      files: entries.map((entry) => join(REPO_ROOT, entry)),
+      files: withWorkerEntries(entries).map((entry) => join(REPO_ROOT, entry)),
       include: [],
     }),
   );
