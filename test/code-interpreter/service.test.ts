@@ -91,6 +91,9 @@ describe("code interpreter service", () => {
 
   test("overload: a full queue refuses at once, a long wait is refused after queueTimeoutMs", async () => {
     const executor = createHttpCodeExecutor({ url: service.url, authToken: token });
+    // The scenario needs the one worker idle and ready: the previous test's interrupted worker may still be being
+    // replaced (slow under a loaded machine), and "busy" would then queue instead of run.
+    expect(await executor.execute("print(1)")).toMatchObject({ status: "success" });
     const busy = executor.execute("import time\ntime.sleep(2)\n'slow'");
     await new Promise((resolve) => setTimeout(resolve, 200));
     const waiting = executor.execute("'queued'");
