@@ -8,7 +8,7 @@ import type { EnvRecord } from "../../src/config/env-values.js";
 import { createConsoleLogger, type Logger } from "../../src/observability/logger.js";
 import { createGatewayMetrics } from "../../src/observability/metrics.js";
 import { createTracing, disabledTracing } from "../../src/observability/tracing.js";
-import { openStore, parseDbUrl, startRetentionPurge, type StoreDrivers } from "../../src/store/open-store.js";
+import { openStore, parseDbUrl, startRetentionPurge, storeOptionsFromConfig, type StoreDrivers } from "../../src/store/open-store.js";
 import { openSqliteDriver } from "./sqlite-driver.js";
 import { resolveApiKeysFile } from "./api-keys-file.js";
 import { createNodeHttpFetch } from "./node-http-fetch.js";
@@ -40,15 +40,7 @@ export async function createNodeGateway(options: NodeGatewayOptions = {}): Promi
   const store = await openStore(
     config.dbPath,
     await storeDrivers(config, logger),
-    {
-      cacheEnabled: config.cacheEnabled,
-      cacheTtlSeconds: config.cacheTtlSeconds,
-      redisHost: config.redisHost,
-      redisPort: config.redisPort,
-      responseTtlSeconds: config.responseTtlSeconds,
-      logger,
-      onCacheError: (op) => metrics?.storeCacheError(op),
-    },
+    storeOptionsFromConfig(config, logger, (op) => metrics?.storeCacheError(op)),
   );
   const stopPurge = config.responseTtlSeconds ? startRetentionPurge(store, 60_000, logger) : () => {};
   const tracing =

@@ -17,7 +17,7 @@ import { createConsoleLogger, type Logger } from "../../src/observability/logger
 import { createGatewayMetrics } from "../../src/observability/metrics.js";
 import { OtlpHttpTraceExporter, otlpHttpTracesUrl, type OtlpHttpProtocol } from "../../src/observability/trace-exporter-http.js";
 import { createTracing, disabledTracing, type Tracing } from "../../src/observability/tracing.js";
-import { openStore, startRetentionPurge } from "../../src/store/open-store.js";
+import { openStore, startRetentionPurge, storeOptionsFromConfig } from "../../src/store/open-store.js";
 import type { RedisLike } from "../../src/store/redis-cache-store.js";
 import type { ResponseStore } from "../../src/store/response-store.js";
 import { withRetention } from "../../src/store/retention.js";
@@ -75,15 +75,7 @@ export async function createPortableGateway(env: EnvRecord, caps: PortableCapabi
         ...(caps.openPostgres ? { openPostgres: caps.openPostgres } : {}),
         ...(caps.openRedis ? { openRedis: caps.openRedis } : {}),
       },
-      {
-        cacheEnabled: config.cacheEnabled,
-        cacheTtlSeconds: config.cacheTtlSeconds,
-        redisHost: config.redisHost,
-        redisPort: config.redisPort,
-        responseTtlSeconds: config.responseTtlSeconds,
-        logger,
-        onCacheError: (op) => metrics?.storeCacheError(op),
-      },
+      storeOptionsFromConfig(config, logger, (op) => metrics?.storeCacheError(op)),
     );
   const stopPurge = caps.purgeTimer && config.responseTtlSeconds ? startRetentionPurge(store, 60_000, logger) : () => {};
 

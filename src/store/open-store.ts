@@ -3,6 +3,7 @@
  * drivers it has; the URL grammar is the Python project's SQLAlchemy one so existing configurations keep working.
  */
 import type { Sql } from "postgres";
+import type { GatewayConfig } from "../config/gateway-config.js";
 import type { Logger } from "../observability/logger.js";
 import { silentLogger } from "../observability/logger.js";
 import type { ResponseStore } from "./response-store.js";
@@ -36,6 +37,23 @@ export interface OpenStoreOptions {
   responseTtlSeconds?: number | null;
   logger?: Logger;
   onCacheError?: (operation: CacheOperation) => void;
+}
+
+/** The store options the gateway configuration (`VR_*`) sets, for every runtime's set-up. */
+export function storeOptionsFromConfig(
+  config: Pick<GatewayConfig, "cacheEnabled" | "cacheTtlSeconds" | "redisHost" | "redisPort" | "responseTtlSeconds">,
+  logger: Logger,
+  onCacheError: (operation: CacheOperation) => void,
+): OpenStoreOptions {
+  return {
+    cacheEnabled: config.cacheEnabled,
+    cacheTtlSeconds: config.cacheTtlSeconds,
+    redisHost: config.redisHost,
+    redisPort: config.redisPort,
+    responseTtlSeconds: config.responseTtlSeconds,
+    logger,
+    onCacheError,
+  };
 }
 
 export type DbTarget = { backend: "memory" } | { backend: "sqlite"; path: string } | { backend: "postgres"; url: string };
