@@ -88,10 +88,8 @@ async function runOne(call: TurnToolCall, ctx: ToolContext): Promise<Outcome> {
     outcome = { ok: false, text: null, error: `Tool execution failed: ${(err as Error).message}` };
   }
   ctx.onExecuted(kind, (performance.now() - started) / 1000, outcome.ok);
-  const endedAt = performance.now();
-  ctx.tracing.later(() => {
-    if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end(endedAt);
+  ctx.tracing.endLater(span, (s) => {
+    if (!outcome.ok) s.setStatus({ code: SpanStatusCode.ERROR });
   });
   return outcome;
 }

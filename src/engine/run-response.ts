@@ -18,9 +18,9 @@ import { buildChatRequest } from "../core/translate/build-chat-request.js";
 import { convertInputItems } from "../core/translate/convert-input-items.js";
 import type { Logger } from "../observability/logger.js";
 import type { UpstreamClient } from "../upstream/chat-client.js";
-import { SpanKind, SpanStatusCode, type Context, type Span } from "@opentelemetry/api";
+import { SpanKind, type Context, type Span } from "@opentelemetry/api";
 import type { ChatRequest } from "../core/protocol/chat.js";
-import type { Tracing } from "../observability/tracing.js";
+import { markSpanFailed, type Tracing } from "../observability/tracing.js";
 import { describeFetchError } from "../upstream/chat-client.js";
 import { IdleWatchdog } from "../upstream/idle-watchdog.js";
 import { executeGatewayCalls, type CodeRunner, type McpCaller, type ToolContext } from "./gateway-tools.js";
@@ -215,26 +215,16 @@ async function openUpstream(ctx: EngineContext, body: ChatRequest): Promise<{ st
     return { stream, span };
   } catch (err) {
     const failure = err instanceof GatewayError ? (err.code ?? String(err.status)) : (err as Error).name;
-    const endedAt = performance.now();
-    ctx.tracing.later(() => {
-      span.setAttribute("error.type", failure);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end(endedAt);
-    });
+    ctx.tracing.endLater(span, (s) => markSpanFailed(s, failure));
     throw err;
   }
 }
 
 /** Ends a turn's CLIENT span when its stream ended (the SDK's work runs after the response, `Tracing.later`). */
 function endTurnSpan(ctx: EngineContext, span: Span, failure: string | null): void {
-  const endedAt = performance.now();
-  ctx.tracing.later(() => {
-    span.setAttribute("http.response.status_code", 200);
-    if (failure !== null) {
-      span.setAttribute("error.type", failure);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    span.end(endedAt);
+  ctx.tracing.endLater(span, (s) => {
+    s.setAttribute("http.response.status_code", 200);
+    if (failure !== null) markSpanFailed(s, failure);
   });
 }
 

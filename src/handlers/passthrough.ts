@@ -15,7 +15,7 @@ export async function passthrough(gw: GatewayContext, path: string, request: Req
   const body = request.method === "GET" || request.method === "HEAD" ? null : await readBodyBytes(request, gw.config.maxBodyBytes);
   const proxied = new Request(request.url, { method: request.method, headers, body: body as BodyInit | null });
   try {
-    return await inUpstreamSpan(gw.tracing, traceContext, `${request.method} /v1${path}`, `${gw.upstream.baseUrl}${path}`, proxied.headers, () => gw.upstream.passthrough(path, proxied, request.signal));
+    return await inUpstreamSpan(gw.tracing, traceContext, `${request.method} /v1${path}`, `${gw.upstream.baseUrl}${path}`, gw.upstream.host, proxied.headers, () => gw.upstream.passthrough(path, proxied, request.signal));
   } catch (err) {
     // An upstream fetch aborted because the client left is not a gateway failure.
     if (request.signal.aborted) throw clientClosedRequest();

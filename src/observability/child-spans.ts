@@ -3,7 +3,7 @@
  * calls to vLLM. Names and attributes describe the operation only — never ids, prompts or outputs.
  */
 import { SpanKind, SpanStatusCode, type Context } from "@opentelemetry/api";
-import type { Tracing } from "./tracing.js";
+import { markSpanFailed, type Tracing } from "./tracing.js";
 
 /**
  * A store operation's span is recorded after the fact: nothing propagates from it, so only its start and end
@@ -22,19 +22,19 @@ export async function inStoreSpan<T>(tracing: Tracing, parent: Context, operatio
     const endedAt = performance.now();
     tracing.later(() => {
       const { span } = tracing.startSpan(`store ${operation}`, { kind: SpanKind.CLIENT, attributes: { "db.operation.name": operation, "db.system.name": backend }, startTime: startedAt }, parent);
-      if (failure) {
-        span.setAttribute("error.type", failure.name);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
+      if (failure) markSpanFailed(span, failure.name);
       span.end(endedAt);
     });
   }
 }
 
-/** A CLIENT span around an upstream passthrough call; `headers` receives its traceparent for vLLM. */
-export async function inUpstreamSpan(tracing: Tracing, parent: Context, name: string, url: string, headers: Headers, fn: () => Promise<Response>): Promise<Response> {
+/**
+ * A CLIENT span around an upstream passthrough call; `headers` receives its traceparent for vLLM. `host` is the
+ * upstream's host name (parsed once by the upstream client, not per call).
+ */
+export async function inUpstreamSpan(tracing: Tracing, parent: Context, name: string, url: string, host: string, headers: Headers, fn: () => Promise<Response>): Promise<Response> {
   if (!tracing.enabled) return fn();
-  const { span, context } = tracing.startSpan(name, { kind: SpanKind.CLIENT, attributes: { "url.full": url, "server.address": new URL(url).hostname } }, parent);
+  const { span, context } = tracing.startSpan(name, { kind: SpanKind.CLIENT, attributes: { "url.full": url, "server.address": host } }, parent);
   tracing.inject(context, headers);
   let status = 0;
   let failure: Error | null = null;
@@ -47,16 +47,12 @@ export async function inUpstreamSpan(tracing: Tracing, parent: Context, name: st
     throw err;
   } finally {
     // Ends when vLLM's headers arrived; a streamed passthrough body is then piped unchanged.
-    const endedAt = performance.now();
-    tracing.later(() => {
-      if (failure) {
-        span.setAttribute("error.type", failure.name);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      } else {
-        span.setAttribute("http.response.status_code", status);
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    tracing.endLater(span, (s) => {
+      if (failure) markSpanFailed(s, failure.name);
+      else {
+        s.setAttribute("http.response.status_code", status);
+        if (status >= 500) s.setStatus({ code: SpanStatusCode.ERROR });
       }
-      span.end(endedAt);
     });
   }
 }

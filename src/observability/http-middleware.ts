@@ -12,12 +12,12 @@
  *
  * `/health` and the metrics path are neither counted nor traced (probes and scrapes would drown real traffic).
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, type Context, type Span } from "@opentelemetry/api";
 import type { Context as HonoContext, MiddlewareHandler } from "hono";
 import type { GatewayMetrics } from "./metrics.js";
 import { observeStreamEnd, type StreamEnd } from "./observe-stream-end.js";
 import { routeTemplateOf, UNMATCHED_ROUTE } from "./route-template.js";
-import type { Tracing } from "./tracing.js";
+import { markSpanFailed, type Tracing } from "./tracing.js";
 
 /**
  * Hono context variable an outer middleware may set to learn when an SSE response's stream is over (admission
@@ -130,20 +130,12 @@ export function observeHttp(options: ObserveHttpOptions): MiddlewareHandler<{ Va
  * the span to the exporter) runs after the response went out (`Tracing.later`).
  */
 function endServerSpan(tracing: Tracing, span: Span, status: number, end?: StreamEnd): void {
-  const endedAt = performance.now();
-  tracing.later(() => {
-    span.setAttribute("http.response.status_code", status);
+  tracing.endLater(span, (s, endedAt) => {
+    s.setAttribute("http.response.status_code", status);
     // Server spans: only 5xx are errors; 4xx are the client's (HTTP semantic conventions, span status).
-    if (status >= 500) {
-      span.setAttribute("error.type", String(status));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    if (end?.kind === "cancelled") span.addEvent("client disconnected", endedAt);
-    if (end?.kind === "error") {
-      // The error's name only: messages can quote upstream output, which spans must never carry.
-      span.setAttribute("error.type", end.error instanceof Error ? end.error.name : "stream_error");
-      span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    span.end(endedAt);
+    if (status >= 500) markSpanFailed(s, String(status));
+    if (end?.kind === "cancelled") s.addEvent("client disconnected", endedAt);
+    // The error's name only: messages can quote upstream output, which spans must never carry.
+    if (end?.kind === "error") markSpanFailed(s, end.error instanceof Error ? end.error.name : "stream_error");
   });
 }

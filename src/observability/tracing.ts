@@ -12,6 +12,7 @@
 import {
   INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
+  SpanStatusCode,
   trace,
   type Attributes,
   type Context,
@@ -85,6 +86,11 @@ export interface Tracing {
    * whatever is still queued first. Disabled tracing runs `work` at once.
    */
   later(work: () => void): void;
+  /**
+   * Ends `span` with the end time taken now; `finish` (final attributes, status, events at `endedAt`) and the SDK's
+   * end-of-span work run `later`. Does nothing when tracing is disabled (its spans are no-ops).
+   */
+  endLater(span: Span, finish?: (span: Span, endedAt: number) => void): void;
   /** Exports everything ended so far; rejects (AggregateError) when an export failed — the spans are lost. */
   forceFlush(): Promise<void>;
   /** Flushes and stops; rejects like `forceFlush`. Call on graceful shutdown after the last request finished. */
@@ -108,6 +114,7 @@ export const disabledTracing: Tracing = {
   inject: () => {},
   startSpan: (_name, _options, parent) => ({ span: NOOP_SPAN, context: parent }),
   later: (work) => work(),
+  endLater: () => {},
   forceFlush: async () => {},
   shutdown: async () => {},
 };
@@ -143,6 +150,10 @@ export function createTracing(options: TracingOptions): Tracing {
   const propagator = new W3CTraceContextPropagator();
   const schedule = options.schedule ?? ((work: () => void) => void setTimeout(work, 0));
   let queued: Array<() => void> = [];
+  const later = (work: () => void): void => {
+    queued.push(work);
+    if (queued.length === 1) schedule(runQueued);
+  };
   const runQueued = (): void => {
     const work = queued;
     queued = [];
@@ -164,9 +175,13 @@ export function createTracing(options: TracingOptions): Tracing {
       const span = tracer.startSpan(name, spanOptions, parent);
       return { span, context: trace.setSpan(parent, span) };
     },
-    later(work) {
-      queued.push(work);
-      if (queued.length === 1) schedule(runQueued);
+    later,
+    endLater(span, finish) {
+      const endedAt = performance.now();
+      later(() => {
+        finish?.(span, endedAt);
+        span.end(endedAt);
+      });
     },
     forceFlush: () => {
       runQueued();
@@ -177,6 +192,12 @@ export function createTracing(options: TracingOptions): Tracing {
       return provider.shutdown().catch(rethrowAsError);
     },
   };
+}
+
+/** Marks `span` as failed, with the kind of failure (a name or code — never a message, which can quote content). */
+export function markSpanFailed(span: Span, errorType: string): void {
+  span.setAttribute("error.type", errorType);
+  span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
 /**
