@@ -7,18 +7,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type CodeInterpreterServiceHandle, runCodeInterpreterService } from "../../adapters/node/code-interpreter/service.js";
 import { createHttpCodeExecutor } from "../../src/tools/code-interpreter/http-executor.js";
+import { freePort } from "../setup/services.js";
 
 const token = "test-token";
 let service: CodeInterpreterServiceHandle;
 let healthWhileStarting: { status: number; body: unknown } | undefined;
-
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();

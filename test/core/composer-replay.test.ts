@@ -5,7 +5,7 @@ import { buildResponseObject } from "../../src/core/compose/build-response-objec
 import type { ToolRoute } from "../../src/core/compose/tool-route.js";
 import type { ResponseEvent } from "../../src/core/protocol/events.js";
 import { parseCreateRequest } from "../../src/core/request/parse-request.js";
-import { recordedChunks } from "../helpers/recordings.js";
+import { recordedChunks, TEXT_SINGLE_STREAM_EVENTS } from "../helpers/recordings.js";
 import { typesOf } from "../helpers/sse.js";
 import { validateEvents, validateResponse } from "../helpers/spec-validator.js";
 
@@ -33,18 +33,7 @@ function replay(composer: ResponseComposer, path: string): ResponseEvent[] {
 describe("composer replaying real upstream recordings", () => {
   it("text-single-stream gives exactly the text grammar", () => {
     const events = replay(composerFor(), "chat_completions/text-single-stream");
-    expect(typesOf(events)).toEqual([
-      "response.created",
-      "response.in_progress",
-      "response.output_item.added",
-      "response.content_part.added",
-      "response.output_text.delta",
-      "response.output_text.delta",
-      "response.output_text.done",
-      "response.content_part.done",
-      "response.output_item.done",
-      "response.completed",
-    ]);
+    expect(typesOf(events)).toEqual(TEXT_SINGLE_STREAM_EVENTS);
     expect(events.filter((e) => e.type === "response.output_text.delta").map((e: any) => e.delta)).toEqual(["Paris", "."]);
     const completed: any = events[events.length - 1];
     expect(completed.response.output[0].content[0].text).toBe("Paris.");

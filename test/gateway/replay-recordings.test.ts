@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalize, startFixture, type Fixture } from "../helpers/gateway-fixture.js";
-import { CHAT_RECORDINGS_DIR } from "../helpers/recordings.js";
+import { CHAT_RECORDINGS_DIR, TEXT_SINGLE_STREAM_EVENTS } from "../helpers/recordings.js";
 import { readSse, typesOf } from "../helpers/sse.js";
 import { validateEvents, validateResponse } from "../helpers/spec-validator.js";
 
@@ -17,18 +17,7 @@ describe("replayed recordings through the HTTP gateway", () => {
   it("text-single-stream: the exact text grammar, then [DONE]; non-stream gives the same object", async () => {
     const { events, done } = await readSse(await fx.post({ model: "gpt-5-nano", input: "What is the capital of France?", stream: true }));
     expect(done).toBe(true);
-    expect(typesOf(events)).toEqual([
-      "response.created",
-      "response.in_progress",
-      "response.output_item.added",
-      "response.content_part.added",
-      "response.output_text.delta",
-      "response.output_text.delta",
-      "response.output_text.done",
-      "response.content_part.done",
-      "response.output_item.done",
-      "response.completed",
-    ]);
+    expect(typesOf(events)).toEqual(TEXT_SINGLE_STREAM_EVENTS);
     validateEvents(events);
     const final = events.at(-1)!.response;
     // The recording has no usage chunk (its client did not ask): usage is all zeros, not missing.

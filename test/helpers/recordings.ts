@@ -19,3 +19,17 @@ export function recordedChunks(path: string): any[] {
     .filter((l) => l.startsWith("data: ") && !l.startsWith("data: [DONE]"))
     .map((l) => JSON.parse(l.slice(6)));
 }
+
+/** The event types the `text-single-stream` recording (two text deltas) gives: the exact text grammar. */
+export const TEXT_SINGLE_STREAM_EVENTS = [
+  "response.created",
+  "response.in_progress",
+  "response.output_item.added",
+  "response.content_part.added",
+  "response.output_text.delta",
+  "response.output_text.delta",
+  "response.output_text.done",
+  "response.content_part.done",
+  "response.output_item.done",
+  "response.completed",
+];

@@ -2,7 +2,6 @@
  * Shared helpers for the MCP tests: a logger that keeps every record (to prove secrets never reach logs), free
  * ports, polling, and paths of the real test servers in ../mcp-servers.
  */
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../../src/observability/logger.js";
 
@@ -39,13 +38,8 @@ export function capturingLogger(): CapturingLogger {
 }
 
 /** A port that was free a moment ago (nothing listens on it until the test starts something there). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+// One free-port probe for the whole suite (test/setup/services.ts); re-exported for the MCP tests' imports.
+export { freePort } from "../setup/services.js";
 
 export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
