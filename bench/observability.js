@@ -13,7 +13,8 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTarget, send } from "./lib/client.js";
-import { cpuMs, spawnLogged, stop, waitForLog } from "./lib/procs.js";
+import { startNodeGateway, startUpstream } from "./lib/gateways.js";
+import { cpuMs, stop } from "./lib/procs.js";
 import { ms, summary, us } from "./lib/stats.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -33,21 +34,11 @@ process.on("exit", () => {
 process.on("SIGINT", () => process.exit(130));
 const log = (...a) => console.error(...a);
 
-const upstream = spawnLogged(process.execPath, [join(ROOT, "bench/upstream.js"), "--port", "0", "--otlp-port", "0"], { cwd: ROOT, logFile: join(tmp, "upstream.log") });
-procs.push(upstream);
-const m = await waitForLog(upstream, /\{"port":(\d+),"otlpPort":(\d+)\}/, 10_000);
-const upPort = Number(m[1]);
-const otlpPort = Number(m[2]);
+const { port: upPort, otlpPort } = await startUpstream({ root: ROOT, logDir: tmp, procs });
 
 async function gateway(name, env) {
-  const child = spawnLogged(
-    process.execPath,
-    [join(ROOT, "bin/vllm-responses.js"), "serve", "--upstream", `http://127.0.0.1:${upPort}/v1`, "--gateway-host", "127.0.0.1", "--gateway-port", "0", "--code-interpreter", "disabled", "--upstream-ready-timeout", "30"],
-    { cwd: ROOT, logFile: join(tmp, `${name}.log`), env: { VR_DB_PATH: `sqlite:///${join(tmp, `${name}.db`)}`, ...env } },
-  );
-  procs.push(child);
-  const r = await waitForLog(child, /"msg":"ready","url":"http:\/\/127\.0\.0\.1:(\d+)\//, 60_000);
-  return makeTarget({ key: name, label: name, port: Number(r[1]), pid: child.pid });
+  const { port, pid } = await startNodeGateway({ root: ROOT, logDir: tmp, procs, name: name.replaceAll(/\W+/g, "-"), upstreamPort: upPort, env });
+  return makeTarget({ key: name, label: name, port, pid });
 }
 
 const tracingEnv = { VR_TRACING_ENABLED: "true", VR_TRACING_SAMPLE_RATIO: "1.0", VR_OPENTELEMETRY_PROTOCOL: "http/protobuf", VR_OPENTELEMETRY_HOST: "127.0.0.1", VR_OPENTELEMETRY_PORT: String(otlpPort) };

@@ -19,6 +19,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeAgents, closedLoop, makeTarget, send } from "./lib/client.js";
+import { startNodeGateway, startUpstream as startUpstreamProcess } from "./lib/gateways.js";
 import { cpuMs, descendants, freePort, httpGet, machineCpuMs, rssMb, rssSampler, servingPid, spawnLogged, stop, waitForHttp, waitForLog } from "./lib/procs.js";
 import { summariseProfile } from "./lib/profile.js";
 import { mb, median, ms, pct, ratio, rps, sorted, summary, us } from "./lib/stats.js";
@@ -78,35 +79,10 @@ process.on("exit", () => {
   }
 });
 
-async function startUpstream() {
-  const child = spawnLogged(process.execPath, [join(ROOT, "bench/upstream.js"), "--port", "0", "--otlp-port", "0"], { cwd: ROOT, logFile: join(tmp, "upstream.log") });
-  procs.push(child);
-  const m = await waitForLog(child, /\{"port":(\d+),"otlpPort":(\d+)\}/, 10_000);
-  return { child, port: Number(m[1]), otlpPort: Number(m[2]) };
-}
+const startUpstream = () => startUpstreamProcess({ root: ROOT, logDir: tmp, procs });
 
 /** The Node CLI, one worker, as an operator would run it; `extraEnv` selects metrics/tracing. */
-async function startGateway(name, upstreamPort, extraEnv, nodeArgs = []) {
-  const child = spawnLogged(
-    process.execPath,
-    [...nodeArgs, join(ROOT, "bin/vllm-responses.js"), "serve", "--upstream", `http://127.0.0.1:${upstreamPort}/v1`, "--gateway-host", "127.0.0.1", "--gateway-port", "0", "--code-interpreter", "disabled", "--upstream-ready-timeout", "30"],
-    {
-      cwd: ROOT,
-      logFile: join(tmp, `${name}.log`),
-      env: {
-        VR_DB_PATH: `sqlite:///${join(tmp, `${name}.db`)}`,
-        VR_METRICS_ENABLED: "true",
-        VR_TRACING_ENABLED: "false",
-        // 500 concurrent streams is a row: the default cap (300 in-flight) would answer 429 to the rest.
-        VR_MAX_CONCURRENCY: "1024",
-        ...extraEnv,
-      },
-    },
-  );
-  procs.push(child);
-  const m = await waitForLog(child, /"msg":"ready","url":"http:\/\/127\.0\.0\.1:(\d+)\//, 60_000);
-  return { child, port: Number(m[1]), pid: child.pid };
-}
+const startGateway = (name, upstreamPort, extraEnv, nodeArgs = []) => startNodeGateway({ root: ROOT, logDir: tmp, procs, name, upstreamPort, env: extraEnv, nodeArgs });
 
 /** The floor: a bare node:http piping proxy (bench/floor-proxy.js) — what one Node hop costs on this machine. */
 async function startFloor(upstreamPort) {

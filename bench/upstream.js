@@ -47,6 +47,16 @@ const textOf = (shape, i) => (shape.ts ? `T${nowUs()} ` : WORDS[i % WORDS.length
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 
+/** A non-streamed answer: waits as long as the stream would take, then its whole text (null if the client left). */
+async function wholeText(shape, isGone) {
+  const wait = shape.ttft + shape.gap * shape.n;
+  if (wait > 0) await sleep(wait);
+  if (isGone()) return null;
+  let text = "";
+  for (let i = 0; i < shape.n; i++) text += textOf(shape, i);
+  return text;
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -78,11 +88,8 @@ async function chat(req, res, body) {
     }
   });
   if (!body.stream) {
-    const wait = shape.ttft + shape.gap * shape.n;
-    if (wait > 0) await sleep(wait);
-    if (gone) return;
-    let text = "";
-    for (let i = 0; i < shape.n; i++) text += textOf(shape, i);
+    const text = await wholeText(shape, () => gone);
+    if (text === null) return;
     json(res, 200, {
       id,
       object: "chat.completion",
@@ -143,11 +150,8 @@ async function responses(req, res, body) {
     usage: text === null ? null : { input_tokens: 8, output_tokens: shape.n, total_tokens: 8 + shape.n },
   });
   if (!body.stream) {
-    const wait = shape.ttft + shape.gap * shape.n;
-    if (wait > 0) await sleep(wait);
-    if (gone) return;
-    let text = "";
-    for (let i = 0; i < shape.n; i++) text += textOf(shape, i);
+    const text = await wholeText(shape, () => gone);
+    if (text === null) return;
     json(res, 200, resource("completed", text));
     return;
   }
