@@ -121,6 +121,9 @@ export function observeHttp(options: ObserveHttpOptions): MiddlewareHandler<{ Va
       metrics?.sseClosed(route, (performance.now() - startedAt) / 1000);
       if (streamSpan && tracing) endServerSpan(tracing, streamSpan, status, end);
     });
+    // Cleared first: replacing a set `c.res` makes Hono copy the new Response again and merge the old headers into
+    // it, which this Response already carries.
+    c.res = undefined;
     c.res = new Response(body, { status, statusText: res.statusText, headers: res.headers });
   };
 }
