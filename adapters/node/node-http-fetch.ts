@@ -38,10 +38,19 @@ function request(url: URL, init: RequestInit, body: string | Uint8Array | ArrayB
       return;
     }
     const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((value, key) => {
+    // The gateway passes a Headers object: read it as is (a copy would only be thrown away).
+    (init.headers instanceof Headers ? init.headers : new Headers(init.headers)).forEach((value, key) => {
       headers[key] = value;
     });
-    const payload = body === undefined || body === null ? null : typeof body === "string" ? Buffer.from(body) : Buffer.from(body instanceof ArrayBuffer ? new Uint8Array(body) : body);
+    // Views, not copies: node:http only reads the bytes, and the caller keeps them unchanged (they are replayed on a retry).
+    const payload =
+      body === undefined || body === null
+        ? null
+        : typeof body === "string"
+          ? Buffer.from(body)
+          : body instanceof ArrayBuffer
+            ? Buffer.from(body)
+            : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (payload) headers["content-length"] = String(payload.byteLength);
     const secure = url.protocol === "https:";
     const req = (secure ? https : http).request(url, { method: init.method ?? "GET", headers, agent: secure ? agents.https : agents.http });

@@ -9,13 +9,14 @@ import { inUpstreamSpan } from "../observability/child-spans.js";
 import { readBodyBytes } from "./read-json-body.js";
 
 export async function passthrough(gw: GatewayContext, path: string, request: Request, forward: Headers, traceContext: Context): Promise<Response> {
+  // The one copy of the client's headers that goes upstream (the upstream client drops hop-by-hop ones from it).
   const headers = new Headers(request.headers);
   for (const [k, v] of forward) headers.set(k, v);
   // The same body cap as /v1/responses: the body is buffered (it is replayed on a retry), so it must be bounded.
   const body = request.method === "GET" || request.method === "HEAD" ? null : await readBodyBytes(request, gw.config.maxBodyBytes);
-  const proxied = new Request(request.url, { method: request.method, headers, body: body as BodyInit | null });
+  const proxied = { method: request.method, search: new URL(request.url).search, headers, body };
   try {
-    return await inUpstreamSpan(gw.tracing, traceContext, `${request.method} /v1${path}`, `${gw.upstream.baseUrl}${path}`, gw.upstream.host, proxied.headers, () => gw.upstream.passthrough(path, proxied, request.signal));
+    return await inUpstreamSpan(gw.tracing, traceContext, `${request.method} /v1${path}`, `${gw.upstream.baseUrl}${path}`, gw.upstream.host, headers, () => gw.upstream.passthrough(path, proxied, request.signal));
   } catch (err) {
     // An upstream fetch aborted because the client left is not a gateway failure.
     if (request.signal.aborted) throw clientClosedRequest();

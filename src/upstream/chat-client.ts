@@ -75,15 +75,17 @@ export class UpstreamClient {
     }
   }
 
-  /** Raw passthrough: the upstream answer is returned as is (status, headers, body), errors included. */
-  async passthrough(path: string, request: Request, signal: AbortSignal): Promise<Response> {
-    const headers = new Headers();
-    for (const [k, v] of request.headers) if (!HOP_BY_HOP.has(k)) headers.set(k, v);
+  /**
+   * Raw passthrough: the upstream answer is returned as is (status, headers, body), errors included. `request.headers`
+   * is the caller's own copy of the client's headers: hop-by-hop ones are dropped from it here, not copied again.
+   */
+  async passthrough(path: string, request: PassthroughRequest, signal: AbortSignal): Promise<Response> {
+    const { headers, search } = request;
+    for (const name of [...headers.keys()]) if (HOP_BY_HOP.has(name)) headers.delete(name);
     if (this.opts.forwardClientAuthorization === false) headers.delete("authorization");
     if (!headers.has("authorization") && this.opts.apiKey) headers.set("authorization", `Bearer ${this.opts.apiKey}`);
-    const search = new URL(request.url).search;
     const init: RequestInit = { method: request.method, headers };
-    if (request.method !== "GET" && request.method !== "HEAD") init.body = await request.arrayBuffer();
+    if (request.body !== null && request.method !== "GET" && request.method !== "HEAD") init.body = request.body as BodyInit;
     const deadline = this.firstByteDeadline();
     let res: Response;
     try {
@@ -169,6 +171,15 @@ function backOff(attempt: number, signal: AbortSignal): Promise<void> {
     // Ends early when the client leaves or the deadline passes; the next fetch then fails on the aborted signal.
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/** A client request to pass through: its parts, already read (the body is buffered and size-capped by the handler). */
+export interface PassthroughRequest {
+  method: string;
+  /** The query string, `?…` or empty. */
+  search: string;
+  headers: Headers;
+  body: Uint8Array | null;
 }
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding", "upgrade", "host", "content-length"]);
