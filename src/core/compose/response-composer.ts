@@ -172,7 +172,8 @@ export class ResponseComposer {
   addWholeItem(item: OutputItem, statusEvents: { in_progress?: UnnumberedEvent["type"]; done?: UnnumberedEvent["type"] } = {}): ResponseEvent[] {
     const index = this.items.length;
     this.items.push(undefined);
-    this.emit({ type: "response.output_item.added", output_index: index, item: structuredClone(item) });
+    // A shallow copy like every other "added" event: nothing changes a whole item after it is added.
+    this.emit({ type: "response.output_item.added", output_index: index, item: { ...item } });
     if (statusEvents.in_progress) this.emit({ type: statusEvents.in_progress, item_id: item.id, output_index: index } as UnnumberedEvent);
     if (statusEvents.done) this.emit({ type: statusEvents.done, item_id: item.id, output_index: index } as UnnumberedEvent);
     this.items[index] = item;
