@@ -2,7 +2,7 @@
  * POST /v1/responses — thin: validate → load state → resolve tools → run the engine → stream or fold → respond.
  */
 import type { Context } from "@opentelemetry/api";
-import { buildResponseObject, stripToolSecrets } from "../core/compose/build-response-object.js";
+import { buildResponseObject } from "../core/compose/build-response-object.js";
 import { ResponseComposer } from "../core/compose/response-composer.js";
 import { clientClosedRequest, GatewayError, invalidRequest } from "../core/errors.js";
 import type { ResponseEvent } from "../core/protocol/events.js";
@@ -79,7 +79,7 @@ async function create(gw: GatewayContext, request: Request, requestId: string | 
     mcpTimeoutMs: gw.config.mcpToolTimeoutMs,
     approvedCalls: approvals.approved,
     mcpListTools: listToolsItems(gw, tools, mcp.inventory, history),
-    persist: req.store ? (final, replay) => inStoreSpan(gw.tracing, traceContext, "put", gw.store.kind, () => persist(gw, req, history, tools, toolChoice, final, replay)) : null,
+    persist: req.store ? (final, replay) => inStoreSpan(gw.tracing, traceContext, "put", gw.store.kind, () => persist(gw, req, history, toolChoice, final, replay)) : null,
     onToolRequested: (t) => gw.metrics?.toolRequested(t),
     onToolExecuted: (t, s, ok) => gw.metrics?.toolExecuted(t, s, ok),
     timing,
@@ -272,7 +272,6 @@ async function persist(
   gw: GatewayContext,
   req: CreateResponseRequest,
   history: InputItem[],
-  tools: ToolDeclaration[],
   toolChoice: ToolChoice | undefined,
   response: ResponseObject,
   replayOutput: OutputItem[],
@@ -289,7 +288,8 @@ async function persist(
     response: response as unknown as Record<string, unknown>,
     history: [...history, ...replayOutput],
     input_items: listableInputItems(gw, req.input),
-    tools: stripToolSecrets(tools),
+    // The response's own tool list: the declarations with their secrets already stripped (build-response-object.ts).
+    tools: response.tools,
     tool_choice: toolChoice ?? null,
   };
   await gw.store.put(record);

@@ -1,6 +1,7 @@
 /**
- * Rebuilds the final response object from a stream of events, the way a client SDK does. The non-stream path
- * and the tests use it to prove that stream and non-stream carry the same response.
+ * Rebuilds the final response object from a stream of events, the way a client SDK does. The tests use it to
+ * prove that the events carry the response (the non-stream path needs no fold: it answers with the terminal
+ * event's response, which the composer builds from the same events).
  */
 import type { ResponseEvent } from "../protocol/events.js";
 import type { OutputItem } from "../protocol/output-items.js";
