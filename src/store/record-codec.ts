@@ -44,10 +44,20 @@ export function assertStorable(record: StoredResponseRecord): void {
   }
 }
 
+/**
+ * Records already encoded, by identity: a record is built once and never changed after it is stored, and with the
+ * Redis cache the same record is written twice (database, then cache) — its whole history is stringified once.
+ */
+const encoded = new WeakMap<StoredResponseRecord, string>();
+
 /** The whole record as JSON text: the state column is self-describing so a row can be rebuilt from it alone. */
 export function encodeRecord(record: StoredResponseRecord): string {
+  const known = encoded.get(record);
+  if (known !== undefined) return known;
   try {
-    return JSON.stringify(record);
+    const text = JSON.stringify(record);
+    encoded.set(record, text);
+    return text;
   } catch (err) {
     // A BigInt or a cycle in the response object: rethrown typed so the handler reports a store failure with the id.
     throw new StoreError(`cannot store response ${record.id}: not JSON-serialisable`, "failed", record.id, {
