@@ -3,6 +3,7 @@
  * written by one can be read by any other, and so "what counts as corrupt" and "what counts as expired" are
  * decided in exactly one place.
  */
+import { isObject } from "../core/request/field-readers.js";
 import { StoreError, type StoredResponseRecord } from "./response-store.js";
 
 /** Unix seconds, fractional. The stores compare it with whole-second `expires_at` values. */
@@ -106,6 +107,3 @@ function shapeProblem(id: string, value: unknown): string | null {
   return null;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
