@@ -208,7 +208,8 @@ async function openUpstream(ctx: EngineContext, body: ChatRequest): Promise<{ st
     { kind: SpanKind.CLIENT, attributes: { "http.request.method": "POST", "url.full": url, "server.address": ctx.upstream.host, "gen_ai.request.model": body.model } },
     ctx.traceContext,
   );
-  const headers = new Headers(ctx.forwardHeaders);
+  // A copy only to carry this turn's traceparent; without tracing the forwarded headers are only read.
+  const headers = ctx.tracing.enabled ? new Headers(ctx.forwardHeaders) : ctx.forwardHeaders;
   ctx.tracing.inject(context, headers);
   try {
     const stream = await ctx.upstream.openChatStream(body, ctx.signal, headers);
