@@ -200,33 +200,25 @@ describe("tracing over OTLP/HTTP (portable fetch exporter)", () => {
     });
   }
 
-  it("the Node adapter uses the official OTLP/HTTP (JSON) exporter for http/json", async () => {
-    receiver.clear();
-    const tracing = createTracing({
-      enabled: true,
-      sampleRatio: 1,
-      serviceName: "vr-node-json",
-      exporter: createNodeTraceExporter({ host: receiver.host, port: receiver.port, protocol: "http/json" }),
-      logger: captureLogger(),
+  // http/json: the official OTLP/HTTP exporter; http/protobuf: the fetch exporter (src/observability).
+  for (const [protocol, contentType] of [
+    ["http/json", "application/json"],
+    ["http/protobuf", "application/x-protobuf"],
+  ] as const) {
+    it(`the Node adapter's exporter speaks OTLP/HTTP when the protocol is ${protocol}`, async () => {
+      receiver.clear();
+      const tracing = createTracing({
+        enabled: true,
+        sampleRatio: 1,
+        serviceName: `vr-node-${protocol}`,
+        exporter: createNodeTraceExporter({ host: receiver.host, port: receiver.port, protocol }),
+        logger: captureLogger(),
+      });
+      await checkServerAndClientSpans(tracing, receiver, `vr-node-${protocol}`);
+      expect(receiver.contentTypes.at(-1)).toBe(contentType);
+      await tracing.shutdown();
     });
-    await checkServerAndClientSpans(tracing, receiver, "vr-node-json");
-    expect(receiver.contentTypes.at(-1)).toBe("application/json");
-    await tracing.shutdown();
-  });
-
-  it("the Node adapter picks OTLP/HTTP when the protocol asks for it", async () => {
-    receiver.clear();
-    const tracing = createTracing({
-      enabled: true,
-      sampleRatio: 1,
-      serviceName: "vr-node-http",
-      exporter: createNodeTraceExporter({ host: receiver.host, port: receiver.port, protocol: "http/protobuf" }),
-      logger: captureLogger(),
-    });
-    await checkServerAndClientSpans(tracing, receiver, "vr-node-http");
-    expect(receiver.contentTypes.at(-1)).toBe("application/x-protobuf");
-    await tracing.shutdown();
-  });
+  }
 
   it("retries a retryable failure and logs an export that finally fails", async () => {
     receiver.clear();
